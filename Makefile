@@ -1,0 +1,73 @@
+# Top-level build. `make` builds everything; see README.md for the rest.
+#
+#   make            core image, UEFI loader, GRUB ISO, USB image
+#   make run        build and boot the default configuration (best emulator)
+#   make test       unit tests (host, ASan/UBSan) and emulator boots
+#   make bench      boot-time benchmark per boot path
+#   make usb        GPT disk image for a USB stick (build/hv-usb.img)
+#   make iso        GRUB rescue ISO for BIOS and UEFI (build/hv.iso)
+
+BUILD   ?= build
+CC      := gcc
+LD      := ld
+NASM    := nasm
+OBJCOPY := objcopy
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wno-unused-parameter
+
+# The core: freestanding, no SSE (no FPU state to save on exits), high-half
+# kernel code model (boot/core.ld).
+CORE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
+        -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-omit-frame-pointer \
+        -fno-asynchronous-unwind-tables -fcf-protection=none \
+        -O2 -g $(WARN) -Iinclude -MMD -MP
+CORE_LDFLAGS := -nostdlib -static -T boot/core.ld -z max-page-size=4096 \
+        --no-warn-rwx-segments --build-id=none
+
+CORE_C   := $(sort $(wildcard boot/*.c arch/x86/*.c vmx/*.c mm/*.c drivers/*.c core/*.c lib/*.c))
+CORE_ASM := $(sort $(wildcard boot/*.asm arch/x86/*.asm))
+CORE_OBJ := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.asm.o)
+
+CORE := $(BUILD)/hv.elf
+
+.PHONY: all core loader iso usb esp run test unit bench clean deps
+all: core loader iso usb
+
+core: $(CORE)
+
+$(BUILD)/core/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -c $< -o $@
+
+$(BUILD)/core/%.asm.o: %.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -g -w+all -w+error -MD $(@:.o=.d) -o $@ $<
+
+$(CORE): $(CORE_OBJ) boot/core.ld
+	$(LD) $(CORE_LDFLAGS) -o $@ $(CORE_OBJ)
+	@scripts/check-image.sh $@
+
+-include $(CORE_OBJ:.o=.d)
+
+include boot/uefi/loader.mk
+include tests/unit/unit.mk
+include scripts/images.mk
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	scripts/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD)

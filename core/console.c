@@ -1,0 +1,67 @@
+/* The console multiplexer (see include/hv/console.h). */
+#include <hv/console.h>
+#include <hv/fmt.h>
+#include <hv/spinlock.h>
+#include <hv/string.h>
+#include <arch/cpu.h>
+#include <hv/smp.h>
+#include <stdarg.h>
+
+static struct console_backend *backends;
+static spinlock_t console_lock = SPINLOCK_INIT;
+
+void console_register(struct console_backend *be)
+{
+    uint64_t f = spin_lock_irqsave(&console_lock);
+    struct console_backend **p = &backends;
+    while (*p)
+        p = &(*p)->next;
+    be->next = NULL;
+    *p = be;
+    spin_unlock_irqrestore(&console_lock, f);
+}
+
+static void write_locked(const char *s, size_t n)
+{
+    for (struct console_backend *be = backends; be; be = be->next)
+        be->write(be, s, n);
+}
+
+void console_write(const char *s, size_t n)
+{
+    uint64_t f = spin_lock_irqsave(&console_lock);
+    write_locked(s, n);
+    spin_unlock_irqrestore(&console_lock, f);
+}
+
+static int vkprintf(const char *fmt, va_list ap)
+{
+    char buf[512];
+    int n = hv_vsnprintf(buf, sizeof(buf), fmt, ap);
+    size_t len = n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+    console_write(buf, len);
+    return n;
+}
+
+int kprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vkprintf(fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+__noreturn void panic(const char *fmt, ...)
+{
+    va_list ap;
+
+    irq_disable();
+    kprintf("\nPANIC on cpu%u: ", smp_cpu_index());
+    va_start(ap, fmt);
+    vkprintf(fmt, ap);
+    va_end(ap);
+    kprintf("\n");
+    smp_stop_others();
+    cpu_halt_forever();
+}

@@ -1,0 +1,24 @@
+/*
+ * The hypervisor console: every log line goes to each registered backend
+ * (16550 serial, framebuffer text, VGA text). Lines from different CPUs
+ * are kept whole by a lock.
+ */
+#ifndef HV_CONSOLE_H
+#define HV_CONSOLE_H
+
+#include <hv/compiler.h>
+
+struct console_backend {
+    const char *name;
+    void (*write)(struct console_backend *be, const char *s, size_t n);
+    struct console_backend *next;
+};
+
+void console_register(struct console_backend *be);
+void console_write(const char *s, size_t n);
+int kprintf(const char *fmt, ...) __printf(1, 2);
+
+/* Stop every CPU with a message. */
+__noreturn void panic(const char *fmt, ...) __printf(1, 2);
+
+#endif
