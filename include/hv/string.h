@@ -14,6 +14,7 @@ size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
+void *memchr(const void *s, int c, size_t n);
 
 /* Copies at most size-1 characters and always terminates (size > 0). */
 size_t hv_strlcpy(char *dst, const char *src, size_t size);

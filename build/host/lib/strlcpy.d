@@ -1,2 +1,0 @@
-build/host/lib/strlcpy.o: lib/strlcpy.c include/hv/string.h
-include/hv/string.h:

@@ -1,0 +1,191 @@
+/*
+ * The core's start: every step in a fixed order, each one printing what it
+ * found, so the serial log reads as a boot report (README "Console").
+ */
+#include <hv/boot_info.h>
+#include <hv/config.h>
+#include <hv/console.h>
+#include <hv/layout.h>
+#include <hv/mm.h>
+#include <hv/power.h>
+#include <hv/serial.h>
+#include <hv/string.h>
+#include <hv/version.h>
+#include <hv/acpi.h>
+#include <hv/fbcon.h>
+#include <arch/cpu.h>
+#include <arch/idt.h>
+#include <arch/lapic.h>
+#include <arch/paging.h>
+#include <arch/percpu.h>
+#include <arch/tsc.h>
+
+void kmain(uint64_t magic, uint64_t info);
+void cpu_irq_init(void);
+bool boot_info_take(uint64_t magic, uint64_t info, struct boot_info *out);
+bool acpi_init(const struct boot_info *bi, struct acpi_info *out);
+
+static struct boot_info bootinfo;
+static struct hv_config config;
+static struct acpi_info acpi;
+static bool acpi_ok;
+
+/* The BSP's per-CPU data is static: it is needed before the allocator. */
+static struct percpu bsp_percpu;
+static uint8_t bsp_ist[3 * IST_STACK_SIZE] __aligned(16);
+extern char boot_stack_top[];
+
+static void config_error(void *ctx, const char *msg)
+{
+    (void)ctx;
+    kprintf("config: %s\n", msg);
+}
+
+static void config_load(const struct boot_info *bi)
+{
+    config_defaults(&config);
+    for (uint32_t i = 0; i < bi->module_count; i++) {
+        const struct boot_module *m = &bi->modules[i];
+        const char *name = m->name;
+        size_t n = strlen(name);
+        /* The GRUB path names it "config", the UEFI path by its file name. */
+        if (strcmp(name, "config") != 0 && !(n >= 4 && strcmp(name + n - 4, ".cfg") == 0))
+            continue;
+        int errors = config_parse(phys_to_ptr(m->base), m->size, name, &config,
+                                  config_error, NULL);
+        if (errors)
+            kprintf("config: %s: %d error(s); using defaults for those settings\n",
+                    name, errors);
+        kprintf("config: %s: on_idle=%s test_exits=%s\n", name,
+                config_on_idle_name(config.on_idle), config.test_exits ? "yes" : "no");
+        return;
+    }
+    kprintf("config: no configuration file given; using defaults (on_idle=%s)\n",
+            config_on_idle_name(config.on_idle));
+}
+
+/* Fill the CPU table from the MADT, the BSP first; without a MADT only the
+ * BSP is known. */
+static void cpus_discover(void)
+{
+    uint32_t bsp_id = lapic_id();
+
+    bsp_percpu.apic_id = bsp_id;
+    cpus[0] = &bsp_percpu;
+    cpu_count = 1;
+    if (!acpi_ok || acpi.madt.cpu_count == 0) {
+        kprintf("smp: no MADT: running on the boot CPU only\n");
+        return;
+    }
+    for (unsigned i = 0; i < acpi.madt.cpu_count; i++) {
+        const struct acpi_cpu *c = &acpi.madt.cpus[i];
+        if (!c->enabled || c->apic_id == bsp_id)
+            continue;
+        if (cpu_count == MAX_CPUS) {
+            kprintf("smp: more than %d CPUs; apic %u and later ignored\n", MAX_CPUS,
+                    c->apic_id);
+            break;
+        }
+        struct percpu *pc = percpu_alloc(cpu_count, c->apic_id);
+        if (!pc) {
+            kprintf("smp: out of memory for cpu%u (apic %u); skipped\n", cpu_count,
+                    c->apic_id);
+            continue;
+        }
+        cpus[cpu_count++] = pc;
+    }
+}
+
+/* APs bring themselves up after they answer; give them time to finish. */
+static void wait_for_aps(void)
+{
+    uint64_t end = rdtsc() + tsc_hz() * 2;
+
+    for (;;) {
+        bool busy = false;
+        for (unsigned i = 1; i < cpu_count; i++)
+            if (cpus[i]->state == CPU_ALIVE)
+                busy = true;
+        if (!busy || rdtsc() > end)
+            break;
+        cpu_relax();
+    }
+    for (unsigned i = 1; i < cpu_count; i++)
+        if (cpus[i]->state == CPU_ALIVE)
+            kprintf("smp: cpu%u (apic %u) started but did not finish bring-up\n",
+                    i, cpus[i]->apic_id);
+}
+
+static void report(uint64_t t_entry)
+{
+    unsigned vmx = 0;
+
+    for (unsigned i = 0; i < cpu_count; i++)
+        if (cpus[i]->state == CPU_ONLINE && cpus[i]->vmx.on)
+            vmx++;
+    uint64_t ticks = rdtsc() - t_entry;
+    kprintf("smp: %u of %u CPUs online, %u in VMX root operation\n",
+            smp_online_count(), cpu_count, vmx);
+    if (vmx == smp_online_count())
+        kprintf("bench: all CPUs in VMX root %lu TSC ticks (%lu us) after core entry\n",
+                ticks, ticks / (tsc_hz() / 1000000 ? tsc_hz() / 1000000 : 1));
+    if (vmx == 0)
+        kprintf("hv: VT-x is not available on this machine: no guest can run here\n");
+}
+
+static __noreturn void idle(void)
+{
+    kprintf("hv: no guests configured; on_idle = %s\n", config_on_idle_name(config.on_idle));
+    switch (config.on_idle) {
+    case ON_IDLE_REBOOT:
+        power_reset();
+    case ON_IDLE_HALT:
+        power_halt("on_idle = halt");
+    case ON_IDLE_POWEROFF:
+    default:
+        power_off(0);
+    }
+}
+
+void kmain(uint64_t magic, uint64_t info)
+{
+    uint64_t t_entry = rdtsc();
+
+    bool serial = serial_console_init(COM1_PORT);
+    kprintf("\n%s %s: a VT-x hypervisor\n", HV_NAME, HV_VERSION);
+
+    if (!boot_info_take(magic, info, &bootinfo))
+        cpu_halt_forever();     /* the reason is already printed */
+
+    bsp_percpu.stack_top = (uint64_t)boot_stack_top;
+    bsp_percpu.ist_stacks = bsp_ist;
+    idt_init();
+    cpu_init_tables(&bsp_percpu);
+    cpu_irq_init();
+
+    mm_init(&bootinfo);
+    paging_init(&bootinfo);
+    if (fbcon_init(&bootinfo.fb))
+        kprintf("console: framebuffer text console %ux%u\n", bootinfo.fb.width,
+                bootinfo.fb.height);
+    if (!serial)
+        kprintf("console: no UART at COM1 (%#x); log on screen only\n", COM1_PORT);
+    mm_print_summary();
+    config_load(&bootinfo);
+
+    acpi_ok = acpi_init(&bootinfo, &acpi);
+    power_init(acpi_ok ? &acpi : NULL, config.test_exits);
+    tsc_init(acpi_ok ? &acpi : NULL);
+    lapic_init();
+    lapic_timer_calibrate();
+    kprintf("lapic: %s mode, timer %lu kHz\n", lapic_x2apic() ? "x2APIC" : "xAPIC",
+            lapic_timer_hz() / 1000);
+
+    cpus_discover();
+    cpu_bringup(&bsp_percpu);
+    bsp_percpu.state = CPU_ONLINE;
+    smp_start_aps();
+    wait_for_aps();
+    report(t_entry);
+    idle();
+}

@@ -1,0 +1,76 @@
+/*
+ * Per-CPU data. GS base points at the CPU's struct percpu, so the running
+ * CPU finds itself with one instruction; before GS is set only the BSP runs.
+ */
+#ifndef ARCH_PERCPU_H
+#define ARCH_PERCPU_H
+
+#include <hv/compiler.h>
+#include <hv/smp.h>
+#include <arch/vmx.h>
+
+enum cpu_state {
+    CPU_ABSENT = 0,     /* slot unused */
+    CPU_STARTING,       /* INIT-SIPI-SIPI sent, not yet heard from */
+    CPU_ALIVE,          /* running C code, bringing itself up */
+    CPU_ONLINE,         /* brought up, in its idle loop */
+    CPU_FAILED,         /* did not answer, or stopped on an exception */
+    CPU_STOPPED,        /* halted on request (panic, power-off) */
+};
+
+/* The 64-bit TSS (SDM Vol. 3A 8.7): RSP0..2, IST1..7, I/O map base. */
+struct tss64 {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+} __packed;
+
+#define IST_DF  1
+#define IST_NMI 2
+#define IST_MC  3
+#define IST_STACK_SIZE   8192
+#define CPU_STACK_SIZE   32768
+
+#define GDT_CODE64  0x08
+#define GDT_DATA    0x10
+#define GDT_TSS     0x18
+#define GDT_ENTRIES 5       /* null, code, data, TSS (two slots) */
+
+struct percpu {
+    struct percpu *self;            /* must stay first: %gs:0 */
+    unsigned index;
+    uint32_t apic_id;
+    uint32_t acpi_uid;
+    volatile uint32_t state;        /* enum cpu_state */
+    uint64_t stack_top;             /* top of the CPU's main stack */
+    uint64_t online_tsc;            /* TSC when it came online */
+    volatile uint64_t timer_ticks;  /* per-CPU LAPIC timer interrupts */
+    uint64_t gdt[GDT_ENTRIES] __aligned(8);
+    struct tss64 tss __aligned(16);
+    uint8_t *ist_stacks;            /* 3 * IST_STACK_SIZE */
+    struct vmx_cpu vmx;
+};
+
+extern struct percpu *cpus[MAX_CPUS];
+extern unsigned cpu_count;          /* slots filled from the MADT */
+
+static inline struct percpu *this_cpu(void)
+{
+    struct percpu *p;
+    __asm__ volatile("mov %%gs:0, %0" : "=r"(p));
+    return p;
+}
+
+/* Set up GDT, TSS and IDT on the running CPU and point GS at `pc`. */
+void cpu_init_tables(struct percpu *pc);
+/* Per-CPU early init shared by BSP and APs: tables, LAPIC, timer, VMX. */
+void cpu_bringup(struct percpu *pc);
+
+struct percpu *percpu_alloc(unsigned index, uint32_t apic_id);
+void smp_start_aps(void);
+
+#endif

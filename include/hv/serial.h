@@ -1,0 +1,14 @@
+/* 16550 UART console backend. */
+#ifndef HV_SERIAL_H
+#define HV_SERIAL_H
+
+#include <hv/compiler.h>
+
+#define COM1_PORT 0x3f8
+
+/* Probe and program the UART at `port` (115200 8N1) and register it as a
+ * console backend. Returns false, registering nothing, when no UART answers
+ * there: a machine without a serial port must still boot. */
+bool serial_console_init(uint16_t port);
+
+#endif
