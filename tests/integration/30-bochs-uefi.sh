@@ -1,0 +1,16 @@
+#!/bin/bash
+# Bochs with VMX, OVMF + ESP image: the UEFI loader path. OVMF in Bochs
+# installs no ACPI tables, so the core must say so, run on one CPU, and
+# end through the test exit the test configuration allows.
+. "$(dirname "$0")/lib.sh"
+boot --emulator bochs --firmware uefi --disk "$BUILD/esp-test.img" --cpus 1 --timeout 300
+expect "^hvboot: " "UEFI loader ran"
+expect "^boot: UEFI path" "core entered from the UEFI loader"
+expect "^acpi: no RSDP" "missing ACPI reported"
+expect "^smp: no MADT: running on the boot CPU only" "one CPU without MADT"
+expect "^vmx: cpu0 apic 0: VMX on" "cpu0 in VMX root"
+expect "^smp: 1 of 1 CPUs online, 1 in VMX root" "summary line"
+expect "^power: test exit \(status 0\)" "test exit used"
+reject "EXCEPTION|PANIC" "no exception or panic"
+expect_rc 0 "Bochs ended by the test exit"
+finish

@@ -1,0 +1,68 @@
+#!/bin/bash
+# The whole test suite: host unit tests (cmocka, ASan/UBSan), then the
+# emulator boots in tests/integration/. Ends with one line "N passed, N failed".
+#
+#   tests/run.sh [--unit-only] [--integration-only] [NAME...]
+# NAME selects integration tests by file name (without .sh).
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+passed=0 failed=0 failures=""
+unit=1 integ=1
+names=()
+for a in "$@"; do
+    case "$a" in
+    --unit-only) integ=0 ;;
+    --integration-only) unit=0 ;;
+    *) names+=("$a") ;;
+    esac
+done
+
+record() {      # record NAME ok|fail
+    if [ "$2" = ok ]; then
+        passed=$((passed + 1)); echo "PASS $1"
+    else
+        failed=$((failed + 1)); failures="$failures $1"; echo "FAIL $1"
+    fi
+}
+
+if [ $unit = 1 ]; then
+    for t in "$BUILD"/unit/test_*; do
+        [ -x "$t" ] || continue
+        case "$t" in *.d) continue ;; esac
+        name=$(basename "$t")
+        out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1)
+        rc=$?
+        while read -r line; do
+            case "$line" in
+            "ok "*) record "$name:${line#ok * - }" ok ;;
+            "not ok "*) record "$name:${line#not ok * - }" fail ;;
+            esac
+        done <<< "$out"
+        # A crash or sanitizer report outside any test case still fails.
+        if [ $rc != 0 ] && ! grep -q "^not ok" <<< "$out"; then
+            record "$name:(binary exited $rc)" fail
+        fi
+        [ $rc != 0 ] && echo "$out" | grep -v "^ok " | head -40
+    done
+fi
+
+if [ $integ = 1 ]; then
+    for t in tests/integration/[0-9]*.sh; do
+        name=$(basename "$t" .sh)
+        if [ ${#names[@]} -gt 0 ]; then
+            match=0
+            for n in "${names[@]}"; do [[ "$name" == *"$n"* ]] && match=1; done
+            [ $match = 1 ] || continue
+        fi
+        echo "---- $name"
+        start=$(date +%s)
+        if bash "$t"; then r=ok; else r=fail; fi
+        echo "     ($(( $(date +%s) - start )) s)"
+        record "$name" $r
+    done
+fi
+
+[ -n "$failures" ] && echo "failed:$failures"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]
