@@ -22,11 +22,11 @@ CORE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie 
         -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-omit-frame-pointer \
         -fno-asynchronous-unwind-tables -fcf-protection=none \
         -O2 -g $(WARN) -Iinclude -MMD -MP
-CORE_LDFLAGS := -nostdlib -static -T boot/core.ld -z max-page-size=4096 \
+CORE_LDFLAGS := -nostdlib -static -T boot/core.ld -z max-page-size=4096 -z noexecstack \
         --no-warn-rwx-segments --build-id=none
 
 CORE_C   := $(sort $(wildcard boot/*.c arch/x86/*.c vmx/*.c mm/*.c drivers/*.c core/*.c lib/*.c))
-CORE_ASM := $(sort $(wildcard boot/*.asm arch/x86/*.asm))
+CORE_ASM := $(sort $(wildcard boot/*.asm arch/x86/*.asm drivers/*.asm))
 CORE_OBJ := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.asm.o)
 
 CORE := $(BUILD)/hv.elf

@@ -17,13 +17,12 @@
 #include <arch/idt.h>
 #include <arch/lapic.h>
 #include <arch/paging.h>
+#include <arch/pic.h>
 #include <arch/percpu.h>
 #include <arch/tsc.h>
 
 void kmain(uint64_t magic, uint64_t info);
-void cpu_irq_init(void);
 bool boot_info_take(uint64_t magic, uint64_t info, struct boot_info *out);
-bool acpi_init(const struct boot_info *bi, struct acpi_info *out);
 
 static struct boot_info bootinfo;
 static struct hv_config config;
@@ -48,8 +47,8 @@ static void config_load(const struct boot_info *bi)
         const struct boot_module *m = &bi->modules[i];
         const char *name = m->name;
         size_t n = strlen(name);
-        /* The GRUB path names it "config", the UEFI path by its file name. */
-        if (strcmp(name, "config") != 0 && !(n >= 4 && strcmp(name + n - 4, ".cfg") == 0))
+        /* The configuration is the module whose name ends in .cfg. */
+        if (!(n >= 4 && strcmp(name + n - 4, ".cfg") == 0))
             continue;
         int errors = config_parse(phys_to_ptr(m->base), m->size, name, &config,
                                   config_error, NULL);
@@ -159,6 +158,7 @@ void kmain(uint64_t magic, uint64_t info)
 
     bsp_percpu.stack_top = (uint64_t)boot_stack_top;
     bsp_percpu.ist_stacks = bsp_ist;
+    pic_disable();
     idt_init();
     cpu_init_tables(&bsp_percpu);
     cpu_irq_init();

@@ -27,6 +27,7 @@ static void timer_tick(struct regs *r)
 void cpu_irq_init(void)
 {
     irq_register(VEC_TIMER, timer_tick);
+    irq_register(VEC_NMI, smp_nmi);
 }
 
 static bool timer_check(struct percpu *pc)

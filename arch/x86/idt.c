@@ -7,6 +7,7 @@
 #include <arch/cpu.h>
 #include <arch/percpu.h>
 #include <arch/lapic.h>
+#include <arch/pic.h>
 #include <hv/console.h>
 #include <hv/string.h>
 
@@ -82,14 +83,14 @@ static bool extable_fixup(struct regs *r)
 
 static void dump_regs(const struct regs *r)
 {
-    kprintf("  RIP %016llx  CS %04llx  RFLAGS %016llx\n", r->rip, r->cs, r->rflags);
-    kprintf("  RSP %016llx  SS %04llx  error %llx\n", r->rsp, r->ss, r->error);
-    kprintf("  RAX %016llx  RBX %016llx  RCX %016llx\n", r->rax, r->rbx, r->rcx);
-    kprintf("  RDX %016llx  RSI %016llx  RDI %016llx\n", r->rdx, r->rsi, r->rdi);
-    kprintf("  RBP %016llx  R8  %016llx  R9  %016llx\n", r->rbp, r->r8, r->r9);
-    kprintf("  R10 %016llx  R11 %016llx  R12 %016llx\n", r->r10, r->r11, r->r12);
-    kprintf("  R13 %016llx  R14 %016llx  R15 %016llx\n", r->r13, r->r14, r->r15);
-    kprintf("  CR0 %016llx  CR2 %016llx  CR3 %016llx  CR4 %016llx\n",
+    kprintf("  RIP %016lx  CS %04lx  RFLAGS %016lx\n", r->rip, r->cs, r->rflags);
+    kprintf("  RSP %016lx  SS %04lx  error %lx\n", r->rsp, r->ss, r->error);
+    kprintf("  RAX %016lx  RBX %016lx  RCX %016lx\n", r->rax, r->rbx, r->rcx);
+    kprintf("  RDX %016lx  RSI %016lx  RDI %016lx\n", r->rdx, r->rsi, r->rdi);
+    kprintf("  RBP %016lx  R8  %016lx  R9  %016lx\n", r->rbp, r->r8, r->r9);
+    kprintf("  R10 %016lx  R11 %016lx  R12 %016lx\n", r->r10, r->r11, r->r12);
+    kprintf("  R13 %016lx  R14 %016lx  R15 %016lx\n", r->r13, r->r14, r->r15);
+    kprintf("  CR0 %016lx  CR2 %016lx  CR3 %016lx  CR4 %016lx\n",
             read_cr0(), read_cr2(), read_cr3(), read_cr4());
 }
 
@@ -99,7 +100,7 @@ static __noreturn void fatal_exception(struct regs *r)
     unsigned idx = pc ? pc->index : 0;
     uint32_t apic = pc ? pc->apic_id : 0;
 
-    kprintf("\nEXCEPTION %s (vector %llu) on cpu%u (apic %u)\n",
+    kprintf("\nEXCEPTION %s (vector %lu) on cpu%u (apic %u)\n",
             r->vector < 32 ? exc_names[r->vector] : "?", r->vector, idx, apic);
     dump_regs(r);
     kprintf("cpu%u stopped\n", idx);
@@ -121,13 +122,10 @@ void interrupt_dispatch(struct regs *r)
             return;
         fatal_exception(r);
     }
-    if (v == VEC_NMI) {
-        /* No NMI source is ours yet: report it and keep going. */
-        kprintf("cpu%u: unexpected NMI at %llx\n", smp_cpu_index(), r->rip);
-        return;
-    }
     if (v == VEC_SPURIOUS)
         return;                         /* SDM Vol. 3A 11.9: no EOI */
+    if (v >= PIC_VECTOR_BASE && v < PIC_VECTOR_BASE + 16)
+        return;                         /* a masked 8259's spurious IRQ7/15 */
     kprintf("cpu%u: unexpected interrupt vector %u\n", smp_cpu_index(), v);
     lapic_eoi();
 }

@@ -28,7 +28,11 @@ static uint64_t map_top(const struct boot_info *bi)
 {
     uint64_t top = GiB(4);
 
+    /* RAM and ACPI memory; reserved windows far above RAM (QEMU puts one
+     * at 1 TiB) need no mapping. */
     for (uint32_t i = 0; i < bi->mmap_count; i++) {
+        if (bi->mmap[i].type == BOOT_MEM_RESERVED || bi->mmap[i].type == BOOT_MEM_BAD)
+            continue;
         uint64_t end = bi->mmap[i].base + bi->mmap[i].length;
         if (end > top && end > bi->mmap[i].base)
             top = end;
@@ -73,6 +77,6 @@ void paging_init(const struct boot_info *bi)
     pml4[511] = kva_to_phys(pdpt_hi) | PTE_P | PTE_W;
 
     write_cr3(kva_to_phys(pml4));
-    kprintf("paging: identity map up to %llu GiB with %s pages\n",
+    kprintf("paging: identity map up to %lu GiB with %s pages\n",
             top >> 30, gb_pages ? "1 GiB" : "2 MiB");
 }

@@ -58,11 +58,13 @@ unsigned smp_online_count(void)
     return n;
 }
 
-static void stop_ipi(struct regs *r)
+/* NMI handler: the stop request of smp_stop_others, else unexpected. */
+void smp_nmi(struct regs *r)
 {
-    (void)r;
-    if (!stop_requested)
+    if (!stop_requested) {
+        kprintf("cpu%u: unexpected NMI at %#lx\n", smp_cpu_index(), r->rip);
         return;
+    }
     this_cpu()->state = CPU_STOPPED;
     cpu_halt_forever();
 }

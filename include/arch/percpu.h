@@ -69,8 +69,12 @@ static inline struct percpu *this_cpu(void)
 void cpu_init_tables(struct percpu *pc);
 /* Per-CPU early init shared by BSP and APs: tables, LAPIC, timer, VMX. */
 void cpu_bringup(struct percpu *pc);
+/* Register the core's own interrupt handlers (BSP, once). */
+void cpu_irq_init(void);
 
 struct percpu *percpu_alloc(unsigned index, uint32_t apic_id);
 void smp_start_aps(void);
+struct regs;
+void smp_nmi(struct regs *r);
 
 #endif
