@@ -54,6 +54,11 @@ static void vmx_bringup(struct percpu *pc)
     if (vmx_cpu_enable(&pc->vmx, region, kva_to_phys(region)) == 0) {
         kprintf("vmx: cpu%u apic %u: VMX on (VMCS revision %#x)\n",
                 pc->index, pc->apic_id, pc->vmx.caps.revision_id);
+        if (pc->index == 0) {
+            char line[256];
+            vmx_caps_summary(&pc->vmx.caps, line, sizeof(line));
+            kprintf("vmx: features: %s\n", line);
+        }
     } else {
         kprintf("vmx: cpu%u apic %u: VMX off: %s\n", pc->index, pc->apic_id,
                 pc->vmx.reason);
