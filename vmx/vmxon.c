@@ -25,50 +25,56 @@ static int __printf(2, 3) fail(struct vmx_cpu *v, const char *fmt, ...)
 struct msr_slot {
     uint32_t index;
     const char *name;
-    uint64_t *dst;
+    size_t off;         /* of the uint64_t in struct vmx_msrs */
 };
 
-static const struct msr_slot *read_msrs(const struct msr_slot *s, size_t n)
+#define SLOT(idx, field) { MSR_##idx, #idx, offsetof(struct vmx_msrs, field) }
+
+/* These exist whenever CPUID.1:ECX.VMX is 1 (SDM Vol. 4, Table 2-2). */
+static const struct msr_slot required_msrs[] = {
+    SLOT(IA32_FEATURE_CONTROL, feature_control),
+    SLOT(IA32_VMX_BASIC, basic),
+    SLOT(IA32_VMX_PINBASED_CTLS, pinbased),
+    SLOT(IA32_VMX_PROCBASED_CTLS, procbased),
+    SLOT(IA32_VMX_EXIT_CTLS, exit),
+    SLOT(IA32_VMX_ENTRY_CTLS, entry),
+    SLOT(IA32_VMX_MISC, misc),
+    SLOT(IA32_VMX_CR0_FIXED0, cr0_fixed0),
+    SLOT(IA32_VMX_CR0_FIXED1, cr0_fixed1),
+    SLOT(IA32_VMX_CR4_FIXED0, cr4_fixed0),
+    SLOT(IA32_VMX_CR4_FIXED1, cr4_fixed1),
+};
+
+/* SDM Vol. 3D A.3.1, A.3.2, A.4, A.5: only when IA32_VMX_BASIC bit 55. */
+static const struct msr_slot true_msrs[] = {
+    SLOT(IA32_VMX_TRUE_PINBASED_CTLS, true_pinbased),
+    SLOT(IA32_VMX_TRUE_PROCBASED_CTLS, true_procbased),
+    SLOT(IA32_VMX_TRUE_EXIT_CTLS, true_exit),
+    SLOT(IA32_VMX_TRUE_ENTRY_CTLS, true_entry),
+};
+
+/* The first slot that could not be read, or NULL. */
+static const struct msr_slot *read_msrs(struct vmx_msrs *m, const struct msr_slot *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!rdmsr_safe(s[i].index, s[i].dst))
+        if (!rdmsr_safe(s[i].index, (uint64_t *)((char *)m + s[i].off)))
             return &s[i];
     return NULL;
 }
 
 /*
- * Read what this CPU has. The MSRs in the first list exist whenever
- * CPUID.1:ECX.VMX is 1 (SDM Vol. 4, Table 2-2); the others only under the
- * conditions of SDM Vol. 3D A.3.3, A.10 and A.11, and an unreadable optional
- * one just leaves its feature off. Returns the unreadable required MSR.
+ * Read what this CPU has. The optional MSRs exist only under the conditions
+ * of SDM Vol. 3D A.3.3, A.10 and A.11, and an unreadable one just leaves its
+ * feature off. Returns the unreadable required MSR, or NULL.
  */
 static const struct msr_slot *vmx_read_msrs(struct vmx_msrs *m)
 {
-    const struct msr_slot required[] = {
-        { MSR_IA32_FEATURE_CONTROL, "IA32_FEATURE_CONTROL", &m->feature_control },
-        { MSR_IA32_VMX_BASIC, "IA32_VMX_BASIC", &m->basic },
-        { MSR_IA32_VMX_PINBASED_CTLS, "IA32_VMX_PINBASED_CTLS", &m->pinbased },
-        { MSR_IA32_VMX_PROCBASED_CTLS, "IA32_VMX_PROCBASED_CTLS", &m->procbased },
-        { MSR_IA32_VMX_EXIT_CTLS, "IA32_VMX_EXIT_CTLS", &m->exit },
-        { MSR_IA32_VMX_ENTRY_CTLS, "IA32_VMX_ENTRY_CTLS", &m->entry },
-        { MSR_IA32_VMX_MISC, "IA32_VMX_MISC", &m->misc },
-        { MSR_IA32_VMX_CR0_FIXED0, "IA32_VMX_CR0_FIXED0", &m->cr0_fixed0 },
-        { MSR_IA32_VMX_CR0_FIXED1, "IA32_VMX_CR0_FIXED1", &m->cr0_fixed1 },
-        { MSR_IA32_VMX_CR4_FIXED0, "IA32_VMX_CR4_FIXED0", &m->cr4_fixed0 },
-        { MSR_IA32_VMX_CR4_FIXED1, "IA32_VMX_CR4_FIXED1", &m->cr4_fixed1 },
-    };
-    const struct msr_slot trues[] = {
-        { MSR_IA32_VMX_TRUE_PINBASED_CTLS, NULL, &m->true_pinbased },
-        { MSR_IA32_VMX_TRUE_PROCBASED_CTLS, NULL, &m->true_procbased },
-        { MSR_IA32_VMX_TRUE_EXIT_CTLS, NULL, &m->true_exit },
-        { MSR_IA32_VMX_TRUE_ENTRY_CTLS, NULL, &m->true_entry },
-    };
-    const struct msr_slot *bad = read_msrs(required, ARRAY_SIZE(required));
+    const struct msr_slot *bad = read_msrs(m, required_msrs, ARRAY_SIZE(required_msrs));
 
     if (bad)
         return bad;
     if (m->basic & VMX_BASIC_TRUE_CTLS)
-        m->true_valid = !read_msrs(trues, ARRAY_SIZE(trues));
+        m->true_valid = !read_msrs(m, true_msrs, ARRAY_SIZE(true_msrs));
     if (vmx_allowed1(m->procbased) & VMX_PROC_SECONDARY_CTLS)
         m->procbased2_valid = rdmsr_safe(MSR_IA32_VMX_PROCBASED_CTLS2, &m->procbased2);
     if (m->procbased2_valid) {
@@ -82,19 +88,36 @@ static const struct msr_slot *vmx_read_msrs(struct vmx_msrs *m)
 }
 
 /* SDM Vol. 3C 31.2: VMfailInvalid sets CF, VMfailValid sets ZF. */
-enum vmx_result { VMX_OK, VMX_FAIL_INVALID, VMX_FAIL_VALID };
+enum vmx_result { VMX_OK, VMX_FAIL_INVALID, VMX_FAIL_VALID, VMX_FAULT };
 
 static enum vmx_result flags_result(bool cf, bool zf)
 {
     return cf ? VMX_FAIL_INVALID : zf ? VMX_FAIL_VALID : VMX_OK;
 }
 
+/* VMXON raises #GP or #UD for conditions checked beforehand (SDM Vol. 3C
+ * 31.3 VMXON), but also for some we cannot see, e.g. A20M or an emulator
+ * that disagrees with its own MSRs. An exception-table entry (as used by
+ * rdmsr_safe in arch/x86/idt.c) turns that into a failure instead of a
+ * stopped CPU. */
 static enum vmx_result vmxon(uint64_t phys)
 {
     bool cf, zf;
+    int fault = 0;
 
-    __asm__ volatile("vmxon %[pa]" : "=@ccc"(cf), "=@ccz"(zf) : [pa] "m"(phys) : "memory");
-    return flags_result(cf, zf);
+    __asm__ volatile("1: vmxon %[pa]\n"
+                     "2:\n"
+                     ".pushsection .extable, \"a\"\n"
+                     ".quad 1b, 3f\n"
+                     ".popsection\n"
+                     ".pushsection .text.fixup, \"ax\"\n"
+                     "3: movl $1, %[fault]\n"
+                     "jmp 2b\n"
+                     ".popsection"
+                     : "=@ccc"(cf), "=@ccz"(zf), [fault] "+r"(fault)
+                     : [pa] "m"(phys)
+                     : "memory");
+    return fault ? VMX_FAULT : flags_result(cf, zf);
 }
 
 static enum vmx_result vmxoff(void)
@@ -152,15 +175,14 @@ int vmx_cpu_enable(struct vmx_cpu *v, void *region, uint64_t region_phys)
     v->reason[0] = '\0';
     v->insn_error = 0;
     v->msrs = (struct vmx_msrs){ 0 };
+    v->caps = (struct vmx_caps){ 0 };
 
     struct cpuid_regs id = cpuid(1, 0);
     v->msrs.cpuid1_ecx = id.ecx;
-    if (!(id.ecx & CPUID1_ECX_VMX)) {
-        vmx_caps_from_msrs(&v->msrs, &v->caps);
+    if (!(id.ecx & CPUID1_ECX_VMX))
         return fail(v, "this CPU has no VT-x (CPUID.1:ECX.VMX = 0)%s",
                     (id.ecx & CPUID1_ECX_HYPERVISOR)
                         ? "; running under a hypervisor without nested VT-x" : "");
-    }
 
     const struct msr_slot *bad = vmx_read_msrs(&v->msrs);
     if (bad)
@@ -230,6 +252,9 @@ int vmx_cpu_enable(struct vmx_cpu *v, void *region, uint64_t region_phys)
         v->insn_error = vm_insn_error();
         fail(v, "VMXON failed (VMfailValid, VM-instruction error %u: %s)",
              v->insn_error, vmx_insn_error_name(v->insn_error));
+    } else if (r == VMX_FAULT) {
+        fail(v, "VMXON raised an exception (#GP or #UD) although the checks before it "
+             "passed (A20M asserted, or an emulator inconsistent with its VMX MSRs)");
     } else {
         fail(v, "VMXON failed (VMfailInvalid): region at %#llx with revision %#x "
              "rejected%s", (unsigned long long)region_phys, c->revision_id,

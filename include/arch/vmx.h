@@ -29,14 +29,16 @@ struct vmx_cpu {
  * enables and locks IA32_FEATURE_CONTROL if the firmware left it unlocked,
  * applies the CR0/CR4 fixed bits and sets CR4.VMXE, then runs VMXON.
  * Returns 0 with v->on set, or -1 with a one-line v->reason and CR0/CR4 as
- * they were. Calling it again while on returns 0.
+ * they were (a lock set on IA32_FEATURE_CONTROL stays until reset). Calling
+ * it again while on returns 0. v->caps is meaningful once the capability
+ * MSRs were read (caps.vmx false when the CPU has no VT-x).
  */
 int vmx_cpu_enable(struct vmx_cpu *v, void *region, uint64_t region_phys);
 
 /*
  * Leave VMX operation on the running CPU (VMXOFF, then clear CR4.VMXE), for
  * power-off, reset and hand-over paths: INIT is blocked in VMX root
- * operation. Returns 0, also when VMX was not on; -1 with v->reason if
+ * operation (SDM Vol. 3C 24.8). Returns 0, also when VMX was not on; -1 with v->reason if
  * VMXOFF failed (VMX then stays on). Any current VMCS must have been
  * VMCLEARed by its owner first, or its data may be lost.
  */
