@@ -65,6 +65,9 @@ void smp_nmi(struct regs *r)
         kprintf("cpu%u: unexpected NMI at %#lx\n", smp_cpu_index(), r->rip);
         return;
     }
+    /* Leave VMX root too: INIT is blocked there (SDM Vol. 3C 24.8), and a
+     * reset or the next owner of the machine expects CPUs that answer it. */
+    vmx_cpu_disable(&this_cpu()->vmx);
     this_cpu()->state = CPU_STOPPED;
     cpu_halt_forever();
 }
