@@ -3,6 +3,7 @@
  * found, so the serial log reads as a boot report (README "Console").
  */
 #include <hv/boot_info.h>
+#include <hv/cmdline.h>
 #include <hv/config.h>
 #include <hv/console.h>
 #include <hv/layout.h>
@@ -181,6 +182,9 @@ void kmain(uint64_t magic, uint64_t info)
     kprintf("lapic: %s mode, timer %lu kHz\n", lapic_x2apic() ? "x2APIC" : "xAPIC",
             lapic_timer_hz() / 1000);
 
+    uint64_t crash;
+    if (cmdline_get_uint(bootinfo.cmdline, "crash_cpu", &crash) && crash < MAX_CPUS)
+        cpu_crash_test = (int)crash;
     cpus_discover();
     cpu_bringup(&bsp_percpu);
     bsp_percpu.state = CPU_ONLINE;

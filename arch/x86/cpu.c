@@ -66,6 +66,8 @@ static void vmx_bringup(struct percpu *pc)
     }
 }
 
+int cpu_crash_test = -1;
+
 void cpu_bringup(struct percpu *pc)
 {
     lapic_init();
@@ -81,4 +83,9 @@ void cpu_bringup(struct percpu *pc)
             lapic_x2apic() ? "x2APIC" : "xAPIC",
             timer_ok ? "ticking" : "NOT ticking: no timer interrupts within 100 ms");
     vmx_bringup(pc);
+
+    if (cpu_crash_test == (int)pc->index) {
+        kprintf("cpu%u: crash_cpu=%u: executing an invalid instruction\n", pc->index, pc->index);
+        __asm__ volatile("ud2");
+    }
 }

@@ -111,6 +111,31 @@ static uint64_t rdtsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* UEFI 2.10 Appendix D: the status codes we may meet, by name. */
+static const char *efi_err(EFI_STATUS s)
+{
+    static char other[32];
+
+    switch (s) {
+    case EFI_LOAD_ERROR: return "EFI_LOAD_ERROR";
+    case EFI_INVALID_PARAMETER: return "EFI_INVALID_PARAMETER";
+    case EFI_UNSUPPORTED: return "EFI_UNSUPPORTED";
+    case EFI_BAD_BUFFER_SIZE: return "EFI_BAD_BUFFER_SIZE";
+    case EFI_BUFFER_TOO_SMALL: return "EFI_BUFFER_TOO_SMALL";
+    case EFI_NOT_READY: return "EFI_NOT_READY";
+    case EFI_DEVICE_ERROR: return "EFI_DEVICE_ERROR";
+    case EFI_OUT_OF_RESOURCES: return "EFI_OUT_OF_RESOURCES";
+    case EFI_VOLUME_CORRUPTED: return "EFI_VOLUME_CORRUPTED";
+    case EFI_NO_MEDIA: return "EFI_NO_MEDIA";
+    case EFI_NOT_FOUND: return "EFI_NOT_FOUND";
+    case EFI_ACCESS_DENIED: return "EFI_ACCESS_DENIED";
+    case EFI_END_OF_FILE: return "EFI_END_OF_FILE";
+    default:
+        hv_snprintf(other, sizeof(other), "status %#lx", (uint64_t)s);
+        return other;
+    }
+}
+
 /* ---- COM1 ------------------------------------------------------------- */
 
 #define COM1 0x3f8
@@ -303,19 +328,19 @@ static EFI_STATUS volume_open(void)
 
     s = bs->HandleProtocol(image, &li_guid, (void **)&li);
     if (s != EFI_SUCCESS) {
-        say("hvboot: error: no LoadedImage protocol on our own image (status %#lx)\n", s);
+        say("hvboot: error: no LoadedImage protocol on our own image (%s)\n", efi_err(s));
         return s;
     }
     s = bs->HandleProtocol(li->DeviceHandle, &fs_guid, (void **)&fs);
     if (s != EFI_SUCCESS) {
         say("hvboot: error: the device hvboot was started from has no FAT file "
-            "system the firmware can read (status %#lx); put it on an EFI System "
-            "Partition next to \\hv\\\n", s);
+            "system the firmware can read (%s); put it on an EFI System "
+            "Partition next to \\hv\\\n", efi_err(s));
         return s;
     }
     s = fs->OpenVolume(fs, &root);
     if (s != EFI_SUCCESS)
-        say("hvboot: error: cannot open the boot volume (status %#lx)\n", s);
+        say("hvboot: error: cannot open the boot volume (%s)\n", efi_err(s));
     return s;
 }
 
@@ -358,12 +383,12 @@ static EFI_STATUS file_read(const char *rel, EFI_PHYSICAL_ADDRESS *base, uint64_
     if (s == EFI_NOT_FOUND)
         return s;
     if (s != EFI_SUCCESS) {
-        say("hvboot: error: cannot open \\hv\\%s (status %#lx)\n", rel, s);
+        say("hvboot: error: cannot open \\hv\\%s (%s)\n", rel, efi_err(s));
         return s;
     }
     s = fh->GetInfo(fh, &info_guid, &ilen, &ib);
     if (s != EFI_SUCCESS) {
-        say("hvboot: error: cannot get the size of \\hv\\%s (status %#lx)\n", rel, s);
+        say("hvboot: error: cannot get the size of \\hv\\%s (%s)\n", rel, efi_err(s));
         goto out;
     }
     if (ib.info.Attribute & EFI_FILE_DIRECTORY) {
@@ -380,8 +405,8 @@ static EFI_STATUS file_read(const char *rel, EFI_PHYSICAL_ADDRESS *base, uint64_
     }
     s = pages_below_4g(*size, base);
     if (s != EFI_SUCCESS) {
-        say("hvboot: error: no memory below 4 GiB for \\hv\\%s (%lu KiB, status %#lx)\n",
-            rel, *size >> 10, s);
+        say("hvboot: error: no memory below 4 GiB for \\hv\\%s (%lu KiB, %s)\n",
+            rel, *size >> 10, efi_err(s));
         goto out;
     }
     /* Short reads are legal (UEFI 13.5 EFI_FILE_PROTOCOL.Read): loop. */
@@ -391,8 +416,8 @@ static EFI_STATUS file_read(const char *rel, EFI_PHYSICAL_ADDRESS *base, uint64_
         if (s == EFI_SUCCESS && chunk == 0)
             s = EFI_END_OF_FILE;
         if (s != EFI_SUCCESS) {
-            say("hvboot: error: reading \\hv\\%s failed at byte %lu of %lu (status %#lx)\n",
-                rel, done, *size, s);
+            say("hvboot: error: reading \\hv\\%s failed at byte %lu of %lu (%s)\n",
+                rel, done, *size, efi_err(s));
             alloc_release(*base);
             goto out;
         }
@@ -618,8 +643,8 @@ static EFI_STATUS core_place(const struct core_layout *l, EFI_PHYSICAL_ADDRESS *
     while (nheld)
         bs->FreePages(held[--nheld], pages + slack);
     if (!placed)
-        say("hvboot: error: no %lu KiB block below 4 GiB for the core (status %#lx)\n",
-            span >> 10, s);
+        say("hvboot: error: no %lu KiB block below 4 GiB for the core (%s)\n",
+            span >> 10, efi_err(s));
     return placed ? EFI_SUCCESS : EFI_OUT_OF_RESOURCES;
 }
 
@@ -910,7 +935,7 @@ static EFI_STATUS exit_boot_services(unsigned *descs, unsigned *dropped)
 
     s = bs->GetMemoryMap(&map_size, NULL, &key, &desc_size, &desc_ver);
     if (s != EFI_BUFFER_TOO_SMALL) {
-        say("hvboot: error: GetMemoryMap failed (status %#lx)\n", s);
+        say("hvboot: error: GetMemoryMap failed (%s)\n", efi_err(s));
         return s;
     }
     for (unsigned tries = 0; tries < 8; tries++) {
@@ -918,7 +943,7 @@ static EFI_STATUS exit_boot_services(unsigned *descs, unsigned *dropped)
             cap = map_size + 16 * desc_size;
             s = bs->AllocatePool(EfiLoaderData, cap, (void **)&map);
             if (s != EFI_SUCCESS) {
-                say("hvboot: error: no memory for the memory map (status %#lx)\n", s);
+                say("hvboot: error: no memory for the memory map (%s)\n", efi_err(s));
                 return s;
             }
         }
@@ -944,13 +969,13 @@ static EFI_STATUS exit_boot_services(unsigned *descs, unsigned *dropped)
             break;
     }
     if (!attempted) {
-        say("hvboot: error: GetMemoryMap failed (status %#lx)\n", s);
+        say("hvboot: error: GetMemoryMap failed (%s)\n", efi_err(s));
         return s;
     }
     /* Boot services may be half gone: COM1 is all we can still use. */
     boot_services_gone = true;
     uart_setup();
-    say("hvboot: error: ExitBootServices failed (status %#lx); stopped\n", s);
+    say("hvboot: error: ExitBootServices failed (%s); stopped\n", efi_err(s));
     halt_forever();
 }
 
@@ -971,7 +996,7 @@ static EFI_STATUS run(uint64_t tsc)
 
     s = pages_below_4g(sizeof(*bi), &bi_phys);
     if (s != EFI_SUCCESS) {
-        say("hvboot: error: no memory below 4 GiB for the boot information (status %#lx)\n", s);
+        say("hvboot: error: no memory below 4 GiB for the boot information (%s)\n", efi_err(s));
         return s;
     }
     bi = (void *)(uintptr_t)bi_phys;
@@ -1036,8 +1061,8 @@ EFI_STATUS efi_main(EFI_HANDLE image_handle, EFI_SYSTEM_TABLE *systab)
     s = run(tsc);
 
     /* Only failures before ExitBootServices come back here. */
-    say("hvboot: cannot start hv (status %#lx); returning to the firmware in %d s\n",
-        s, FAIL_STALL_US / 1000000);
+    say("hvboot: cannot start hv (%s); returning to the firmware in %d s\n",
+        efi_err(s), FAIL_STALL_US / 1000000);
     if (root)
         root->Close(root);
     alloc_release_all();

@@ -69,6 +69,9 @@ static inline struct percpu *this_cpu(void)
 void cpu_init_tables(struct percpu *pc);
 /* Per-CPU early init shared by BSP and APs: tables, LAPIC, timer, VMX. */
 void cpu_bringup(struct percpu *pc);
+/* Diagnostics (command line crash_cpu=N): CPU N faults after bring-up, to
+ * show that an exception stops only the CPU that takes it. -1: off. */
+extern int cpu_crash_test;
 /* Register the core's own interrupt handlers (BSP, once). */
 void cpu_irq_init(void);
 
