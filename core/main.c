@@ -48,8 +48,9 @@ static void config_load(const struct boot_info *bi)
         const struct boot_module *m = &bi->modules[i];
         const char *name = m->name;
         size_t n = strlen(name);
-        /* The configuration is the module whose name ends in .cfg. */
-        if (!(n >= 4 && strcmp(name + n - 4, ".cfg") == 0))
+        /* The configuration: the GRUB module named "config", or the file
+         * whose name ends in .cfg (the UEFI loader names modules by path). */
+        if (strcmp(name, "config") != 0 && !(n >= 4 && strcmp(name + n - 4, ".cfg") == 0))
             continue;
         int errors = config_parse(phys_to_ptr(m->base), m->size, name, &config,
                                   config_error, NULL);
