@@ -50,7 +50,7 @@ struct parser {
 static void emit(acpi_log_fn log, void *ctx, const char *fmt, ...) __printf(3, 4);
 static void emit(acpi_log_fn log, void *ctx, const char *fmt, ...)
 {
-    char buf[224];
+    char buf[256];
     va_list ap;
 
     if (!log)
@@ -910,6 +910,10 @@ static void describe_root(const struct acpi_info *a, acpi_log_fn log, void *ctx)
 {
     struct line l = { .n = 0 };
 
+    if (!a->root_table) {
+        emit(log, ctx, "acpi: RSDP at %#llx unusable: no ACPI tables", (ull)a->rsdp);
+        return;
+    }
     line_add(&l, "acpi: RSDP rev %u OEM %s at %#llx, %s with %u table%s", a->revision,
              a->oem_id[0] ? a->oem_id : "(none)", (ull)a->rsdp, a->xsdt_used ? "XSDT" : "RSDT",
              a->root_entries, plural(a->root_entries));

@@ -8,16 +8,34 @@
 #include <hv/console.h>
 #include <hv/layout.h>
 
-/* Whatever a firmware table claims, we only read below this (the boot
- * page tables map 4 GiB; paging.c maps more, but ACPI tables live low). */
-#define ACPI_READ_LIMIT GiB(4)
+/* Device registers start here on PC platforms (IOAPIC, HPET, LAPIC,
+ * firmware flash): a corrupt table pointer must not make us read them. */
+#define MMIO_WINDOW 0xfec00000ULL
+#define LOW_MEMORY  0x100000ULL
 
+/* Reads are allowed only inside one memory-map range that can hold
+ * tables (RAM, ACPI, reserved below the MMIO window) or in the first MiB
+ * (BIOS areas). Anything else, such as an MMIO hole, is refused. */
 static const void *map_phys(void *ctx, uint64_t phys, size_t len)
 {
-    (void)ctx;
-    if (len > ACPI_READ_LIMIT || phys > ACPI_READ_LIMIT - len)
+    const struct boot_info *bi = ctx;
+    uint64_t end = phys + len;
+
+    if (end < phys)
         return NULL;
-    return phys_to_ptr(phys);
+    if (end <= LOW_MEMORY)
+        return phys_to_ptr(phys);
+    for (uint32_t i = 0; i < bi->mmap_count; i++) {
+        const struct boot_mem_range *r = &bi->mmap[i];
+        uint64_t rend = r->base + r->length;
+        if (phys < r->base || end > rend || rend < r->base)
+            continue;
+        if (r->type == BOOT_MEM_USABLE || r->type == BOOT_MEM_ACPI_RECLAIM ||
+            r->type == BOOT_MEM_ACPI_NVS ||
+            (r->type == BOOT_MEM_RESERVED && end <= MMIO_WINDOW))
+            return phys_to_ptr(phys);
+    }
+    return NULL;
 }
 
 static void log_line(void *ctx, const char *msg)
@@ -28,7 +46,7 @@ static void log_line(void *ctx, const char *msg)
 
 bool acpi_init(const struct boot_info *bi, struct acpi_info *out)
 {
-    const struct acpi_mem mem = { .map = map_phys, .ctx = NULL };
+    const struct acpi_mem mem = { .map = map_phys, .ctx = (void *)bi };
     uint64_t rsdp = bi->rsdp;
 
     if (!rsdp && bi->path == BOOT_PATH_MULTIBOOT2) {
