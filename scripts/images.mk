@@ -13,8 +13,8 @@
 # variants are built by naming the output too, e.g.
 #   make esp CONFIG=configs/test.cfg ESP=build/esp-test.img
 #   make iso CONFIG=configs/test.cfg ISO=build/hv-test.iso
-# $(BUILD)/esp-test.img (configs/test.cfg) is also part of `make all`: the
-# UEFI boot in Bochs needs its test exit.
+# `make all` builds esp.img and, with configs/test.cfg, esp-test.img too:
+# the UEFI boot in Bochs (no ACPI power-off there) ends by its test exit.
 #
 # Reproducible: fixed volume ids, GUIDs and serials, and every time stamp is
 # SOURCE_DATE_EPOCH (default: the last commit's time), so equal inputs give
@@ -36,7 +36,7 @@ IMG_ENV   := SOURCE_DATE_EPOCH=$(IMG_EPOCH) MTOOLS_SKIP_CHECK=1 TZ=UTC
 IMG_CORE := $(BUILD)/img/hv.elf
 
 .PHONY: esp-test
-all: $(ESP_TEST)
+all: $(ESP) $(ESP_TEST)
 esp-test: $(ESP_TEST)
 iso: $(ISO)
 esp: $(ESP)
@@ -56,14 +56,16 @@ endef
 
 # $(call fat_rule,IMAGE,CONFIG,MKFS-OPTIONS,MIN-KIB): a FAT file system in a
 # file. The size follows the contents (plus room for the FATs and a few
-# later additions), at least MIN-KIB, rounded to whole MiB.
+# later additions), at least MIN-KIB, rounded up to whole cylinders of
+# 16 heads x 63 sectors (504 KiB) because Bochs derives a CHS geometry
+# from the size of a flat disk.
 define fat_rule
 $(call img_vars,$(1),$(2))
-$(1): $(IMG_CORE) $(LOADER) $(2) $(1).vars
+$(1): $(IMG_CORE) $(LOADER) $(2) $(1).vars scripts/images.mk
 	@mkdir -p $$(dir $$@)
 	@rm -f $$@.tmp
 	@kib=$$$$(( ( $$$$(stat -c %s $(IMG_CORE) $(LOADER) $(2) | awk '{ s += $$$$1 } END { print s }') / 1024 ) * 5 / 4 + 512 )); \
-	  [ $$$$kib -ge $(4) ] || kib=$(4); kib=$$$$(( (kib + 1023) / 1024 * 1024 )); \
+	  [ $$$$kib -ge $(4) ] || kib=$(4); kib=$$$$(( (kib + 503) / 504 * 504 )); \
 	  echo "mkfs.fat $$@ ($$$$kib KiB)"; \
 	  mkfs.fat -C --invariant -i 48564254 -n HVBOOT $(3) $$@.tmp $$$$kib >/dev/null
 	$(IMG_ENV) mmd -i $$@.tmp ::/EFI ::/EFI/BOOT ::/hv
@@ -88,14 +90,16 @@ $(eval $(call fat_rule,$(USB_FAT),$(CONFIG),-F 32 -s 1,34816))
 
 # GPT (UEFI 2.10 5.3): protective MBR, header and entries at the start,
 # backup entries and header in the last 33 sectors; the ESP starts at 1 MiB
-# (sector 2048) for alignment. Fixed GUIDs keep the image reproducible.
+# (sector 2048) for alignment; the disk is whole 504 KiB cylinders (see
+# above). Fixed GUIDs keep the image reproducible.
 USB_DISK_GUID := 6876626f-6f74-4000-8000-555342444953
 USB_PART_GUID := 6876626f-6f74-4000-8000-455350504152
-$(USB): $(USB_FAT)
+$(USB): $(USB_FAT) scripts/images.mk
 	@mkdir -p $(dir $@)
 	@rm -f $@.tmp
 	@sectors=$$(( $$(stat -c %s $<) / 512 )); \
-	  truncate -s $$(( (2048 + sectors + 2048) * 512 )) $@.tmp && \
+	  total=$$(( (2048 + sectors + 33 + 1007) / 1008 * 1008 )); \
+	  truncate -s $$(( total * 512 )) $@.tmp && \
 	  sgdisk --clear --disk-guid=$(USB_DISK_GUID) \
 	    --new=1:2048:+$$sectors --typecode=1:ef00 \
 	    --partition-guid=1:$(USB_PART_GUID) --change-name=1:"EFI system partition" \
@@ -107,13 +111,14 @@ $(USB): $(USB_FAT)
 # multiboot2 and the configuration as the module named "config".
 ISO_DIR := $(BUILD)/img/iso-$(notdir $(basename $(ISO)))
 $(eval $(call img_vars,$(ISO),$(CONFIG) $(CMDLINE)))
-$(ISO): $(IMG_CORE) $(CONFIG) $(ISO).vars
+$(ISO): $(IMG_CORE) $(CONFIG) $(ISO).vars scripts/images.mk
 	@rm -rf $(ISO_DIR)
 	@mkdir -p $(ISO_DIR)/boot/grub
 	cp $(IMG_CORE) $(ISO_DIR)/boot/hv.elf
 	cp $(CONFIG) $(ISO_DIR)/boot/hv.cfg
 	@printf '%s\n' \
 	    'set timeout=0' \
+	    'set gfxpayload=keep' \
 	    'serial --unit=0 --speed=115200' \
 	    'terminal_input serial console' \
 	    'terminal_output serial console' \

@@ -13,7 +13,9 @@
  * boot_info itself first of all).
  *
  * Messages go to the firmware console (ConOut) and to COM1, which we drive
- * directly so that the same lines also appear after ExitBootServices.
+ * directly so that the last lines, after ExitBootServices, appear too.
+ * Where the firmware already copies ConOut to a serial port (OVMF does),
+ * COM1 is left to it until then, so that no line appears twice.
  */
 #include <efi.h>
 #include <stdarg.h>
@@ -35,7 +37,6 @@
 #define EFI_MEMORY_SP_BIT 0x0000000000040000ULL
 
 EFI_STATUS efi_main(EFI_HANDLE image_handle, EFI_SYSTEM_TABLE *systab);
-void *memchr(const void *s, int c, size_t n);
 
 static EFI_SYSTEM_TABLE *st;
 static EFI_BOOT_SERVICES *bs;
@@ -64,35 +65,20 @@ static void scopy(char *dst, const char *src, size_t size)
     dst[i] = 0;
 }
 
-static void mzero(void *p, uint64_t n)
-{
-    volatile uint8_t *b = p;    /* volatile: no call to an external memset */
-    for (uint64_t i = 0; i < n; i++)
-        b[i] = 0;
-}
-
+/* Small copies in pure code; bulk work uses the boot services. */
 static void mcopy(void *dst, const void *src, uint64_t n)
 {
-    volatile uint8_t *d = dst;
+    uint8_t *d = dst;
     const uint8_t *s = src;
     for (uint64_t i = 0; i < n; i++)
         d[i] = s[i];
 }
 
-/* lib/fmt.c is linked in and may need these when built out of line. */
+/* lib/fmt.c (shared with the core) calls strlen; gnu-efi has none. */
 size_t strlen(const char *s);
 size_t strlen(const char *s)
 {
     return slen(s);
-}
-
-void *memchr(const void *s, int c, size_t n)
-{
-    const unsigned char *p = s;
-    for (size_t i = 0; i < n; i++)
-        if (p[i] == (unsigned char)c)
-            return (void *)(p + i);
-    return NULL;
 }
 
 /* For messages only: non-ASCII becomes '?'. */
@@ -612,7 +598,7 @@ static EFI_STATUS core_place(const struct core_layout *l, EFI_PHYSICAL_ADDRESS *
         *where = addr;
         return EFI_SUCCESS;
     }
-    say("hvboot: %#lx..%#lx is taken by the firmware; placing the core elsewhere\n",
+    say("hvboot: %#lx..%#lx is in use; placing the core elsewhere\n",
         l->lo, l->hi);
 
     UINTN slack = (UINTN)(MiB(2) / PAGE_SIZE);
@@ -674,13 +660,14 @@ static EFI_STATUS core_load(uint64_t *entry)
 
     /* Zero the whole span (bss and gaps between segments), then copy. */
     uint64_t delta = where - l.lo;
-    mzero((void *)(uintptr_t)where, l.hi - l.lo);
+    bs->SetMem((void *)(uintptr_t)where, l.hi - l.lo, 0);
     const struct elf64_ehdr *eh = (const void *)buf;
     for (unsigned i = 0; i < eh->e_phnum; i++) {
         struct elf64_phdr p;
         mcopy(&p, buf + eh->e_phoff + i * sizeof(p), sizeof(p));
         if (p.p_type == ELF_PT_LOAD && p.p_memsz)
-            mcopy((void *)(uintptr_t)(p.p_paddr + delta), buf + p.p_offset, p.p_filesz);
+            bs->CopyMem((void *)(uintptr_t)(p.p_paddr + delta), (void *)(buf + p.p_offset),
+                        p.p_filesz);
     }
     alloc_release(file);
 
@@ -758,8 +745,10 @@ static void find_framebuffer(void)
         break;
     case PixelBitMask: {
         const EFI_PIXEL_BITMASK *m = &mi->PixelInformation;
+        /* The highest mask bit gives the pixel size (as Linux's efifb
+         * reads it); the core draws 32-bit pixels only. */
         uint32_t all = m->RedMask | m->GreenMask | m->BlueMask | m->ReservedMask;
-        if (!all || 32 - __builtin_clz(all) > 32 || (all >> 24) == 0) {
+        if ((all >> 24) == 0) {
             say("hvboot: framebuffer pixel masks %#x/%#x/%#x are not 32 bpp; not used\n",
                 m->RedMask, m->GreenMask, m->BlueMask);
             return;
@@ -825,6 +814,8 @@ static void cmdline_from_options(void)
     while (*s == ' ')
         s++;
     scopy(bi->cmdline, s, sizeof(bi->cmdline));
+    for (size_t k = slen(bi->cmdline); k > 0 && bi->cmdline[k - 1] == ' '; k--)
+        bi->cmdline[k - 1] = 0;
     if (bi->cmdline[0])
         say("hvboot: command line \"%s\"\n", bi->cmdline);
 }
@@ -1000,7 +991,7 @@ static EFI_STATUS run(uint64_t tsc)
         return s;
     }
     bi = (void *)(uintptr_t)bi_phys;
-    mzero(bi, sizeof(*bi));
+    bs->SetMem(bi, sizeof(*bi), 0);
     bi->magic = BOOT_INFO_MAGIC;
     bi->version = BOOT_INFO_VERSION;
     bi->path = BOOT_PATH_UEFI;
