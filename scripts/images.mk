@@ -18,7 +18,9 @@
 #
 # Reproducible: fixed volume ids, GUIDs and serials, and every time stamp is
 # SOURCE_DATE_EPOCH (default: the last commit's time), so equal inputs give
-# byte-identical images.
+# byte-identical ESP and USB images. Not the ISO: grub-mkrescue 2.06 stamps
+# it with the current time, which is also the volume UUID its embedded
+# core image searches for, and offers no way to fix it.
 
 CONFIG  ?= configs/default.cfg
 CMDLINE ?=
@@ -75,16 +77,16 @@ $(1): $(IMG_CORE) $(LOADER) $(2) $(1).vars scripts/images.mk
 	@mv $$@.tmp $$@
 endef
 
-# The emulator ESP: FAT12/16 as mkfs.fat picks for the size (OVMF reads
-# all three FAT types; the UEFI spec requires it for removable media).
+# The emulator ESP: FAT12/16 as mkfs.fat picks for the size (UEFI 2.10
+# 13.3.1.1: firmware reads all three FAT types; OVMF does).
 $(eval $(call fat_rule,$(ESP),$(CONFIG),,2048))
 ifneq ($(abspath $(ESP)),$(abspath $(ESP_TEST)))
 $(eval $(call fat_rule,$(ESP_TEST),$(TEST_CONFIG),,2048))
 endif
 
-# The USB stick: UEFI 2.10 13.3.1 asks for FAT32 on an ESP of a fixed
-# disk, and some firmware only boots that; FAT32 needs 65525 clusters,
-# hence at least ~33 MiB with 512-byte clusters.
+# The USB stick: UEFI 2.10 13.3.1.1 names FAT32 for the ESP of a disk (the
+# smaller FATs for removable media); a stick may be either, so FAT32 is the
+# safe choice. FAT32 needs 65525 clusters: ~33 MiB with 512-byte clusters.
 USB_FAT := $(BUILD)/img/usb-esp.fat
 $(eval $(call fat_rule,$(USB_FAT),$(CONFIG),-F 32 -s 1,34816))
 

@@ -7,10 +7,13 @@
  * a 2 MiB multiple above it), fills struct boot_info, leaves boot services
  * and calls the core's entry64 with the magic and the boot_info address.
  *
- * Every allocation is EfiLoaderData below 4 GiB: the core's entry tables
- * identity-map only the first 4 GiB, and the core reserves its own image
- * and the modules from boot_info before it hands out any memory (it copies
- * boot_info itself first of all).
+ * Every allocation lies below 4 GiB (the core's entry tables identity-map
+ * only that) and is EfiLoaderData, except the core image: EfiLoaderCode,
+ * because firmware may map EfiLoaderData non-executable (EDK2's
+ * PcdDxeNxMemoryProtectionPolicy) and entry64 runs on the firmware's page
+ * tables. Both types become BOOT_MEM_USABLE in the map we hand over: the
+ * core copies boot_info first of all and reserves its image and the
+ * modules before it hands out any memory.
  *
  * Messages go to the firmware console (ConOut) and to COM1, which we drive
  * directly so that the last lines, after ExitBootServices, appear too.
@@ -592,7 +595,7 @@ static EFI_STATUS core_place(const struct core_layout *l, EFI_PHYSICAL_ADDRESS *
     unsigned nheld = 0;
     EFI_STATUS s;
 
-    s = bs->AllocatePages(AllocateAddress, EfiLoaderData, pages, &addr);
+    s = bs->AllocatePages(AllocateAddress, EfiLoaderCode, pages, &addr);
     if (s == EFI_SUCCESS) {
         alloc_track(addr, pages);
         *where = addr;
@@ -604,7 +607,7 @@ static EFI_STATUS core_place(const struct core_layout *l, EFI_PHYSICAL_ADDRESS *
     UINTN slack = (UINTN)(MiB(2) / PAGE_SIZE);
     while (nheld < ARRAY_SIZE(held)) {
         addr = BELOW_4G;
-        s = bs->AllocatePages(AllocateMaxAddress, EfiLoaderData, pages + slack, &addr);
+        s = bs->AllocatePages(AllocateMaxAddress, EfiLoaderCode, pages + slack, &addr);
         if (s != EFI_SUCCESS)
             break;
         uint64_t start = addr + ((l->lo - addr) & (MiB(2) - 1));
