@@ -11,6 +11,19 @@
 
 bool boot_info_take(uint64_t magic, uint64_t info, struct boot_info *out);
 
+/* GRUB hands over a copy of the RSDP inside its information structure,
+ * which lies in usable memory the allocator will soon give out: keep our
+ * own copy in the core image (ACPI 6.x 5.2.5.3: at most 36 bytes). */
+static uint8_t rsdp_copy[36] __aligned(16);
+
+static void keep_rsdp(struct boot_info *bi)
+{
+    if (!bi->rsdp)
+        return;
+    memcpy(rsdp_copy, phys_to_ptr(bi->rsdp), sizeof(rsdp_copy));
+    bi->rsdp = kva_to_phys(rsdp_copy);
+}
+
 static const char *path_name(uint32_t path)
 {
     return path == BOOT_PATH_UEFI ? "UEFI" : path == BOOT_PATH_MULTIBOOT2 ? "multiboot2" : "?";
@@ -30,6 +43,7 @@ bool boot_info_take(uint64_t magic, uint64_t info, struct boot_info *out)
             kprintf("boot: bad multiboot2 information: %s\n", err);
             return false;
         }
+        keep_rsdp(out);
     } else if (magic == BOOT_INFO_MAGIC) {
         const struct boot_info *bi = phys_to_ptr(info);
         if (info == 0 || info >= GiB(4) - sizeof(*bi) || bi->magic != BOOT_INFO_MAGIC) {

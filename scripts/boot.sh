@@ -43,7 +43,10 @@ case "$emu" in
 bochs)
     if [ "$fw" = uefi ]; then
         [ -n "$disk" ] || { echo "boot.sh: bochs uefi needs --disk" >&2; exit 2; }
-        media="ata0-master: type=disk, path=$disk, mode=flat"
+        # Bochs locks its disk image (IMG.lock), and a killed run leaves the
+        # lock behind: boot a private copy so runs never block each other.
+        cp "$disk" "$work/disk.img"
+        media="ata0-master: type=disk, path=$work/disk.img, mode=flat"
         rom="romimage: file=/usr/share/ovmf/OVMF.fd, address=0xffe00000"
         bootdev="boot: disk"
     else
@@ -86,7 +89,8 @@ qemu-kvm|qemu-tcg)
     if [ "$fw" = uefi ]; then
         [ -n "$disk" ] || { echo "boot.sh: qemu uefi needs --disk" >&2; exit 2; }
         cp /usr/share/ovmf/OVMF.fd "$work/OVMF.fd"
-        media="-drive if=pflash,format=raw,file=$work/OVMF.fd -drive format=raw,file=$disk"
+        cp "$disk" "$work/disk.img"
+        media="-drive if=pflash,format=raw,file=$work/OVMF.fd -drive format=raw,file=$work/disk.img"
     else
         [ -n "$iso" ] || { echo "boot.sh: qemu bios needs --iso" >&2; exit 2; }
         media="-cdrom $iso"

@@ -30,6 +30,7 @@ USB     ?= $(BUILD)/hv-usb.img
 ESP_TEST := $(BUILD)/esp-test.img
 TEST_CONFIG := configs/test.cfg
 
+comma := ,
 IMG_EPOCH := $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/null),315532800)
 IMG_ENV   := SOURCE_DATE_EPOCH=$(IMG_EPOCH) MTOOLS_SKIP_CHECK=1 TZ=UTC
 
@@ -111,27 +112,41 @@ $(USB): $(USB_FAT) scripts/images.mk
 
 # GRUB: timeout 0, console on COM1 as well as the screen, the core through
 # multiboot2 and the configuration as the module named "config".
-ISO_DIR := $(BUILD)/img/iso-$(notdir $(basename $(ISO)))
-$(eval $(call img_vars,$(ISO),$(CONFIG) $(CMDLINE)))
-$(ISO): $(IMG_CORE) $(CONFIG) $(ISO).vars scripts/images.mk
-	@rm -rf $(ISO_DIR)
-	@mkdir -p $(ISO_DIR)/boot/grub
-	cp $(IMG_CORE) $(ISO_DIR)/boot/hv.elf
-	cp $(CONFIG) $(ISO_DIR)/boot/hv.cfg
+# $(call iso_rule,ISO,CONFIG,CMDLINE,GRUB-LINES,EXTRA-FILES): GRUB-LINES
+# (';'-separated commands) run before the core is loaded; EXTRA-FILES are
+# copied into /boot. The test images use them (GRUB's acpi command).
+define iso_rule
+$(call img_vars,$(1),$(2) $(3) $(4) $(5))
+$(1): $(IMG_CORE) $(2) $(5) $(1).vars scripts/images.mk
+	@rm -rf $(BUILD)/img/iso-$(notdir $(basename $(1)))
+	@mkdir -p $(BUILD)/img/iso-$(notdir $(basename $(1)))/boot/grub
+	cp $(IMG_CORE) $(BUILD)/img/iso-$(notdir $(basename $(1)))/boot/hv.elf
+	cp $(2) $(BUILD)/img/iso-$(notdir $(basename $(1)))/boot/hv.cfg
+	$(if $(5),cp $(5) $(BUILD)/img/iso-$(notdir $(basename $(1)))/boot/)
 	@printf '%s\n' \
 	    'set timeout=0' \
 	    'set gfxpayload=keep' \
 	    'serial --unit=0 --speed=115200' \
 	    'terminal_input serial console' \
 	    'terminal_output serial console' \
-	    'multiboot2 /boot/hv.elf $(CMDLINE)' \
+	    '$(4)' \
+	    'multiboot2 /boot/hv.elf $(3)' \
 	    'module2 /boot/hv.cfg config' \
-	    'boot' > $(ISO_DIR)/boot/grub/grub.cfg
-	@touch -d @$(IMG_EPOCH) $(ISO_DIR)/boot/hv.elf $(ISO_DIR)/boot/hv.cfg \
-	    $(ISO_DIR)/boot/grub/grub.cfg $(ISO_DIR)/boot/grub $(ISO_DIR)/boot $(ISO_DIR)
-	$(IMG_ENV) grub-mkrescue --locales= --fonts= --themes= -o $@.tmp $(ISO_DIR) \
-	    >$@.log 2>&1 || { cat $@.log; exit 1; }
-	@mv $@.tmp $@
+	    'boot' > $(BUILD)/img/iso-$(notdir $(basename $(1)))/boot/grub/grub.cfg
+	@find $(BUILD)/img/iso-$(notdir $(basename $(1))) -exec touch -d @$(IMG_EPOCH) {} +
+	$(IMG_ENV) grub-mkrescue --locales= --fonts= --themes= -o $$@.tmp \
+	    $(BUILD)/img/iso-$(notdir $(basename $(1))) >$$@.log 2>&1 || { cat $$@.log; exit 1; }
+	@mv $$@.tmp $$@
+endef
+
+$(eval $(call iso_rule,$(ISO),$(CONFIG),$(CMDLINE),,))
+
+# Test images: broken firmware tables (the MADT and the real HPET dropped,
+# an HPET with a bad checksum added), and a CPU made to fault.
+TEST_ISOS := $(BUILD)/hv-badacpi.iso $(BUILD)/hv-crash.iso
+all: $(TEST_ISOS)
+$(eval $(call iso_rule,$(BUILD)/hv-badacpi.iso,$(CONFIG),,insmod acpi; acpi --exclude=APIC$(comma)HPET; acpi /boot/bad-hpet.aml,tests/fixtures/bad-hpet.aml))
+$(eval $(call iso_rule,$(BUILD)/hv-crash.iso,$(CONFIG),crash_cpu=1,,))
 
 .PHONY: FORCE
 FORCE:
