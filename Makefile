@@ -53,6 +53,7 @@ $(CORE): $(CORE_OBJ) boot/core.ld
 include boot/uefi/loader.mk
 include tests/unit/unit.mk
 include scripts/images.mk
+include tests/fuzz/fuzz.mk
 
 deps:
 	@scripts/deps.sh
@@ -62,7 +63,7 @@ run: deps
 	scripts/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit fuzz-build
 	tests/run.sh
 
 bench: deps

@@ -32,7 +32,8 @@ static void emit_str(struct out *o, const struct spec *s, const char *str)
 
     if (!str)
         str = "(null)";
-    while (str[n] && (s->prec < 0 || n < (size_t)s->prec))
+    /* Precision first: a "%.*s" argument need not be NUL-terminated. */
+    while ((s->prec < 0 || n < (size_t)s->prec) && str[n])
         n++;
     if (!s->left)
         pad(o, ' ', s->width - (int)n);

@@ -47,6 +47,21 @@ if [ $unit = 1 ]; then
     done
 fi
 
+# Fuzz targets: a short run each (make fuzz runs them for minutes).
+if [ $unit = 1 ]; then
+    for f in "$BUILD"/fuzz/fuzz_*; do
+        [ -x "$f" ] || continue
+        name=$(basename "$f")
+        mkdir -p "$BUILD/fuzz/corpus-$name"
+        if out=$("$f" -max_total_time="${FUZZ_SHORT:-10}" "$BUILD/fuzz/corpus-$name" 2>&1); then
+            record "fuzz:$name" ok
+        else
+            echo "$out" | tail -30
+            record "fuzz:$name" fail
+        fi
+    done
+fi
+
 if [ $integ = 1 ]; then
     for t in tests/integration/[0-9]*.sh; do
         name=$(basename "$t" .sh)
