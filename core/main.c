@@ -127,9 +127,14 @@ static void report(uint64_t t_entry)
     uint64_t ticks = rdtsc() - t_entry;
     kprintf("smp: %u of %u CPUs online, %u in VMX root operation\n",
             smp_online_count(), cpu_count, vmx);
-    if (vmx == smp_online_count())
+    uint64_t per_us = tsc_hz() / 1000000 ? tsc_hz() / 1000000 : 1;
+    if (vmx == smp_online_count()) {
         kprintf("bench: all CPUs in VMX root %lu TSC ticks (%lu us) after core entry\n",
-                ticks, ticks / (tsc_hz() / 1000000 ? tsc_hz() / 1000000 : 1));
+                ticks, ticks / per_us);
+        if (bootinfo.start_tsc && bootinfo.start_tsc < t_entry)
+            kprintf("bench: %lu TSC ticks from loader start to core entry\n",
+                    t_entry - bootinfo.start_tsc);
+    }
     if (vmx == 0)
         kprintf("hv: VT-x is not available on this machine: no guest can run here\n");
 }

@@ -131,7 +131,7 @@ $(1): $(IMG_CORE) $(2) $(5) $(1).vars scripts/images.mk
 	    'terminal_output serial console' \
 	    '$(4)' \
 	    'multiboot2 /boot/hv.elf $(3)' \
-	    'module2 /boot/hv.cfg config' \
+	    'module2 /boot/hv.cfg hv.cfg' \
 	    'boot' > $(BUILD)/img/iso-$(notdir $(basename $(1)))/boot/grub/grub.cfg
 	@find $(BUILD)/img/iso-$(notdir $(basename $(1))) -exec touch -d @$(IMG_EPOCH) {} +
 	$(IMG_ENV) grub-mkrescue --locales= --fonts= --themes= -o $$@.tmp \
