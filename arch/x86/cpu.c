@@ -13,6 +13,8 @@
 #include <hv/mm.h>
 
 #define TIMER_HZ 100
+/* The proof runs the timer fast so it costs 2 ms, not 20, of boot time. */
+#define TIMER_PROOF_HZ 1000
 /* Ticks that prove the timer works, and how long we give them. */
 #define TIMER_PROOF_TICKS 2
 #define TIMER_PROOF_MS    100
@@ -34,11 +36,12 @@ static bool timer_check(struct percpu *pc)
 {
     uint64_t end = rdtsc() + tsc_hz() / 1000 * TIMER_PROOF_MS;
 
-    lapic_timer_periodic(VEC_TIMER, TIMER_HZ);
+    lapic_timer_periodic(VEC_TIMER, TIMER_PROOF_HZ);
     irq_enable();
     while (pc->timer_ticks < TIMER_PROOF_TICKS && rdtsc() < end)
         cpu_relax();
     irq_disable();
+    lapic_timer_periodic(VEC_TIMER, TIMER_HZ);
     return pc->timer_ticks >= TIMER_PROOF_TICKS;
 }
 
