@@ -97,9 +97,11 @@ struct sweep {
 
 /*
  * Range k of the sweep as [*b, *e): the map entries, then the reserved
- * ranges, then page 0. Usable ranges keep their exact bytes (the union is
- * shrunk later); all others grow outward to whole pages. False when the
- * range is empty.
+ * ranges, then page 0, all at byte precision. Only the free runs are
+ * rounded (inward, in sweep_emit): a run ends where any other range
+ * begins, so a page such a range touches is never whole inside a run,
+ * which is the same as growing that range outward to pages. False when
+ * the range is empty.
  */
 static bool sweep_range(const struct sweep *s, size_t k, uint64_t *b, uint64_t *e,
                         bool *usable)
@@ -121,14 +123,8 @@ static bool sweep_range(const struct sweep *s, size_t k, uint64_t *b, uint64_t *
     }
     if (len == 0 || base >= TOP)
         return false;
-    uint64_t end = len > TOP - base ? TOP : base + len;
-    if (*usable) {
-        *b = base;
-        *e = end;
-    } else {
-        *b = ALIGN_DOWN(base, PG);
-        *e = ALIGN_UP(end, PG);     /* end <= TOP: cannot wrap */
-    }
+    *b = base;
+    *e = len > TOP - base ? TOP : base + len;
     return true;
 }
 

@@ -40,8 +40,9 @@
 #define MB2_TAG_EFI64_IH      20
 #define MB2_TAG_LOAD_BASE     21    /* u32 load_base_addr */
 
-/* Memory map (3.6, "Memory map"): entries of entry_size bytes (a multiple of 8, at
- * least 24), each u64 base_addr, u64 length, u32 type, u32 reserved. */
+/* Memory map (3.6, "Memory map"): entries of entry_size bytes (a multiple
+ * of 8, at least 24), each u64 base_addr, u64 length, u32 type, u32
+ * reserved. The parser accepts any entry_size from 24 on. */
 #define MB2_MMAP_ENTRY_MIN    24
 #define MB2_MMAP_AVAILABLE    1
 #define MB2_MMAP_RESERVED     2
@@ -49,10 +50,10 @@
 #define MB2_MMAP_NVS          4
 #define MB2_MMAP_BAD          5
 
-/* Framebuffer (3.6, "Framebuffer info"): u64 addr, u32 pitch, u32 width, u32 height,
- * u8 bpp, u8 type, u16 reserved, then color_info at offset 32. The
- * specification's table shows one reserved byte; GRUB, the reference
- * implementation, writes two, and that layout is what loaders produce. */
+/* Framebuffer (3.6, "Framebuffer info"): u64 addr, u32 pitch, u32 width,
+ * u32 height, u8 bpp, u8 type, reserved, then color_info. GRUB's
+ * multiboot2.h, the reference implementation, declares the reserved field
+ * as u16, so color_info starts at offset 32. */
 #define MB2_FB_COMMON_SIZE    32
 #define MB2_FB_RGB_SIZE       38    /* + red/green/blue position and size */
 #define MB2_FB_TYPE_INDEXED   0
