@@ -25,8 +25,8 @@ CORE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie 
 CORE_LDFLAGS := -nostdlib -static -T boot/core.ld -z max-page-size=4096 -z noexecstack \
         --no-warn-rwx-segments --build-id=none
 
-CORE_C   := $(sort $(wildcard boot/*.c arch/x86/*.c vmx/*.c mm/*.c drivers/*.c core/*.c lib/*.c))
-CORE_ASM := $(sort $(wildcard boot/*.asm arch/x86/*.asm drivers/*.asm))
+CORE_C   := $(sort $(wildcard boot/*.c arch/x86/*.c vmx/*.c mm/*.c drivers/*.c core/*.c lib/*.c guest/*.c))
+CORE_ASM := $(sort $(wildcard boot/*.asm arch/x86/*.asm drivers/*.asm vmx/*.asm))
 CORE_OBJ := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.asm.o)
 
 CORE := $(BUILD)/hv.elf
@@ -54,6 +54,7 @@ include boot/uefi/loader.mk
 include tests/unit/unit.mk
 include scripts/images.mk
 include tests/fuzz/fuzz.mk
+include tests/guests/guests.mk
 
 deps:
 	@scripts/deps.sh

@@ -9,6 +9,7 @@
 #include <hv/layout.h>
 #include <hv/mm.h>
 #include <hv/power.h>
+#include <hv/partition.h>
 #include <hv/serial.h>
 #include <hv/string.h>
 #include <hv/version.h>
@@ -27,6 +28,7 @@ bool boot_info_take(uint64_t magic, uint64_t info, struct boot_info *out);
 
 static struct boot_info bootinfo;
 static struct hv_config config;
+static char config_name[BOOT_NAME_MAX] = "(defaults)";
 static struct acpi_info acpi;
 static bool acpi_ok;
 
@@ -52,6 +54,7 @@ static void config_load(const struct boot_info *bi)
          * whose name ends in .cfg (the UEFI loader names modules by path). */
         if (strcmp(name, "config") != 0 && !(n >= 4 && strcmp(name + n - 4, ".cfg") == 0))
             continue;
+        hv_strlcpy(config_name, name, sizeof(config_name));
         int errors = config_parse(phys_to_ptr(m->base), m->size, name, &config,
                                   config_error, NULL);
         if (errors)
@@ -141,7 +144,10 @@ static void report(uint64_t t_entry)
 
 static __noreturn void idle(void)
 {
-    kprintf("hv: no guests configured; on_idle = %s\n", config_on_idle_name(config.on_idle));
+    if (partitions_count())
+        kprintf("hv: every guest has stopped; on_idle = %s\n", config_on_idle_name(config.on_idle));
+    else
+        kprintf("hv: no guests to run; on_idle = %s\n", config_on_idle_name(config.on_idle));
     switch (config.on_idle) {
     case ON_IDLE_REBOOT:
         power_reset();
@@ -194,8 +200,13 @@ void kmain(uint64_t magic, uint64_t info)
     cpus_discover();
     cpu_bringup(&bsp_percpu);
     bsp_percpu.state = CPU_ONLINE;
+    /* Guests are placed before the APs start: each AP runs its own guest
+     * as soon as it is in VMX root. */
+    partitions_create(&config, &bootinfo, config_name);
     smp_start_aps();
     wait_for_aps();
     report(t_entry);
+    partition_run_here(&bsp_percpu);
+    partitions_wait();
     idle();
 }

@@ -42,10 +42,10 @@ void mm_print_summary(void)
             pmm_free_pages(&pmm) >> 8, pmm_free_pages(&pmm), pmm_low_free_pages(&pmm) * 4);
 }
 
-static void *alloc_locked(size_t npages, uint64_t max_addr)
+static void *alloc_locked(size_t npages, uint64_t align, uint64_t max_addr)
 {
     uint64_t f = spin_lock_irqsave(&pmm_lock);
-    uint64_t pa = pmm_alloc(&pmm, npages, PAGE_SIZE, max_addr);
+    uint64_t pa = pmm_alloc(&pmm, npages, align, max_addr);
     spin_unlock_irqrestore(&pmm_lock, f);
     if (!pa)
         return NULL;
@@ -56,12 +56,17 @@ static void *alloc_locked(size_t npages, uint64_t max_addr)
 
 void *page_alloc(size_t npages)
 {
-    return alloc_locked(npages, 0);
+    return alloc_locked(npages, PAGE_SIZE, 0);
 }
 
 void *page_alloc_below4g(size_t npages)
 {
-    return alloc_locked(npages, GiB(4));
+    return alloc_locked(npages, PAGE_SIZE, GiB(4));
+}
+
+void *page_alloc_aligned(size_t npages, uint64_t align)
+{
+    return alloc_locked(npages, align, 0);
 }
 
 void page_free(void *p, size_t npages)

@@ -130,6 +130,12 @@ void interrupt_dispatch(struct regs *r)
     lapic_eoi();
 }
 
+void interrupt_dispatch_vector(uint8_t vector)
+{
+    struct regs r = { .vector = vector };
+    interrupt_dispatch(&r);
+}
+
 /* rdmsr/wrmsr that return false on #GP instead of stopping the CPU. */
 bool rdmsr_safe(uint32_t msr, uint64_t *val)
 {

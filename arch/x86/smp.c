@@ -14,6 +14,7 @@
 #include <hv/layout.h>
 #include <hv/mm.h>
 #include <hv/string.h>
+#include <hv/partition.h>
 
 struct trampoline_params {
     uint64_t gdt[3];
@@ -107,6 +108,7 @@ static __noreturn void ap_entry(struct percpu *pc)
     pc->state = CPU_ALIVE;      /* the BSP may reuse the trampoline now */
     cpu_bringup(pc);
     pc->state = CPU_ONLINE;
+    partition_run_here(pc);
     for (;;) {
         irq_enable();
         cpu_halt();

@@ -26,5 +26,8 @@ void irq_register(uint8_t vector, irq_handler_t h);
 
 /* Entry from isr.asm. */
 void interrupt_dispatch(struct regs *r);
+/* Run the handler of an interrupt the CPU already acknowledged (a VM exit
+ * with "acknowledge interrupt on exit", SDM Vol. 3C 25.7.1). */
+void interrupt_dispatch_vector(uint8_t vector);
 
 #endif

@@ -53,6 +53,7 @@ struct percpu {
     struct tss64 tss __aligned(16);
     uint8_t *ist_stacks;            /* 3 * IST_STACK_SIZE */
     struct vmx_cpu vmx;
+    struct guest *guest;            /* the guest pinned here, if any */
 };
 
 extern struct percpu *cpus[MAX_CPUS];

@@ -16,6 +16,8 @@ void *page_alloc(size_t npages);
 /* Same, below 4 GiB (page tables an AP loads from 32-bit code...). */
 void *page_alloc_below4g(size_t npages);
 void page_free(void *p, size_t npages);
+/* Zeroed run aligned to `align` bytes (a power of two), e.g. guest RAM. */
+void *page_alloc_aligned(size_t npages, uint64_t align);
 /* One page below 1 MiB for the SMP trampoline; 0 when none is free. */
 uint64_t page_alloc_low(void);
 

@@ -9,15 +9,18 @@
 #include <cmocka.h>
 #include <hv/config.h>
 
+/* struct hv_config is large (guest paths and command lines): keep one. */
+static struct hv_config cfgs;
+
 struct errs {
     int n;
-    char msg[8][256];
+    char msg[24][256];
 };
 
 static void collect(void *ctx, const char *msg)
 {
     struct errs *e = ctx;
-    if (e->n < 8)
+    if (e->n < 24)
         snprintf(e->msg[e->n], sizeof(e->msg[0]), "%s", msg);
     e->n++;
 }
@@ -124,6 +127,516 @@ static void test_hostile_bytes(void **state)
     assert_int_equal(config_parse("[x", 2, "y.cfg", &cfg, NULL, NULL), 1);
 }
 
+/* ---- [guest NAME] sections --------------------------------------------- */
+
+static void test_guests_valid(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[hypervisor]\n"
+        "on_idle = halt\n"
+        "\n"
+        "[guest demo]\n"                                    /* 4 */
+        "kernel = guests/demo.elf   # relative to this file\n"
+        "format = multiboot\n"
+        "module = guests/env.txt\n"
+        "module = guests/initrd.img  root=/dev/ram0  quiet \n"
+        "cmdline = verbose console=ttyS0\n"
+        "memory = 128M\n"
+        "cpus = 1\n"
+        "serial = 0x2f8\n"
+        "debug_exit = 0xf4\n"
+        "\n"
+        "[guest boot-sector_2]\n"                           /* 15 */
+        "kernel = guests/boot.bin\n"
+        "format = raw\n"
+        "load_address = 0x7c00\n"
+        "entry = 0x0000:0x7c00\n"
+        "memory = 0x100000\n"
+        "cpus = 2, 3\n"
+        "serial = none\n";
+    assert_int_equal(parse(text, cfg, &e), 0);
+    assert_int_equal(cfg->on_idle, ON_IDLE_HALT);
+    assert_int_equal(cfg->guest_count, 2);
+
+    const struct guest_config *g = &cfg->guests[0];
+    assert_string_equal(g->name, "demo");
+    assert_int_equal(g->line, 4);
+    assert_int_equal(g->kernel_line, 5);
+    assert_true(g->valid);
+    assert_string_equal(g->kernel, "guests/demo.elf");
+    assert_int_equal(g->format, GUEST_FORMAT_MULTIBOOT);
+    assert_false(g->has_load_address);
+    assert_false(g->has_entry);
+    assert_int_equal(g->module_count, 2);
+    assert_string_equal(g->modules[0].path, "guests/env.txt");
+    assert_string_equal(g->modules[0].string, "");
+    assert_string_equal(g->modules[1].path, "guests/initrd.img");
+    assert_string_equal(g->modules[1].string, "root=/dev/ram0  quiet");
+    assert_string_equal(g->cmdline, "verbose console=ttyS0");
+    assert_int_equal(g->memory, 128ull << 20);
+    assert_int_equal(g->cpu_count, 1);
+    assert_int_equal(g->cpus[0], 1);
+    assert_true(g->has_serial);
+    assert_int_equal(g->serial_port, 0x2f8);
+    assert_true(g->has_debug_exit);
+    assert_int_equal(g->debug_exit_port, 0xf4);
+
+    g = &cfg->guests[1];
+    assert_string_equal(g->name, "boot-sector_2");
+    assert_int_equal(g->line, 15);
+    assert_true(g->valid);
+    assert_string_equal(g->kernel, "guests/boot.bin");
+    assert_int_equal(g->format, GUEST_FORMAT_RAW);
+    assert_true(g->has_load_address);
+    assert_int_equal(g->load_address, 0x7c00);
+    assert_true(g->has_entry);
+    assert_int_equal(g->entry_cs, 0);
+    assert_int_equal(g->entry_ip, 0x7c00);
+    assert_int_equal(g->module_count, 0);
+    assert_string_equal(g->cmdline, "");
+    assert_int_equal(g->memory, 1ull << 20);
+    assert_int_equal(g->cpu_count, 2);
+    assert_int_equal(g->cpus[0], 2);
+    assert_int_equal(g->cpus[1], 3);
+    assert_false(g->has_serial);
+    assert_false(g->has_debug_exit);
+}
+
+static void test_guest_defaults(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    assert_int_equal(parse("[guest a]\nkernel = a.elf\n", cfg, &e), 0);
+    assert_int_equal(cfg->guest_count, 1);
+    const struct guest_config *g = &cfg->guests[0];
+    assert_true(g->valid);
+    assert_int_equal(g->format, GUEST_FORMAT_AUTO);
+    assert_int_equal(g->memory, CONFIG_MEMORY_DEFAULT);
+    assert_int_equal(g->cpu_count, 0);
+    assert_true(g->has_serial);
+    assert_int_equal(g->serial_port, 0x3f8);
+    assert_false(g->has_debug_exit);
+    assert_string_equal(config_format_name(GUEST_FORMAT_RAW), "raw");
+
+    /* a linear entry becomes CS:IP */
+    assert_int_equal(parse("[guest a]\nkernel = a\nformat = raw\nload_address = 0x7c00\n"
+                           "entry = 0x7c00\n", cfg, &e), 0);
+    assert_int_equal(cfg->guests[0].entry_cs, 0x7c0);
+    assert_int_equal(cfg->guests[0].entry_ip, 0);
+
+    /* a second parse replaces the guest list */
+    assert_int_equal(parse("[hypervisor]\n", cfg, &e), 0);
+    assert_int_equal(cfg->guest_count, 0);
+}
+
+static void test_guest_crlf(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest win]\r\n"
+        "kernel = k.elf\r\n"
+        "module = m.bin some words\r\n"
+        "cmdline = a b\r\n"
+        "memory = 2G\r\n"
+        "cpus = 0\r\n"
+        "serial = 0x3f8\r\n"
+        "\r\n";
+    assert_int_equal(parse(text, cfg, &e), 0);
+    assert_int_equal(cfg->guest_count, 1);
+    assert_string_equal(cfg->guests[0].kernel, "k.elf");
+    assert_string_equal(cfg->guests[0].modules[0].path, "m.bin");
+    assert_string_equal(cfg->guests[0].modules[0].string, "some words");
+    assert_string_equal(cfg->guests[0].cmdline, "a b");
+    assert_int_equal(cfg->guests[0].memory, 2ull << 30);
+    assert_int_equal(parse("[guest win]\r\nkernel = k\r\nmemory = 12Q\r\n", cfg, &e), 1);
+    assert_string_equal(e.msg[0], "hv.cfg:3: memory: '12Q' is not a size (use K, M or G)");
+}
+
+static void test_guest_names(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    char text[256];
+    const char *text1 =
+        "[guest]\nkernel = k\n"                     /* 1 */
+        "[guest a b]\nkernel = k\n"                 /* 3 */
+        "[guest a.b]\nkernel = k\n"                 /* 5 */
+        "[guest good]\nkernel = k\n"                /* 7 */
+        "[ guest   good ]\nkernel = k\n"            /* 9 */
+        "[guestx]\nkernel = k\n";                   /* 11 */
+    assert_int_equal(parse(text1, cfg, &e), 5);
+    assert_string_equal(e.msg[0], "hv.cfg:1: [guest]: missing guest name (expected [guest NAME])");
+    assert_string_equal(e.msg[1], "hv.cfg:3: [guest a b]: guest name must be one word");
+    assert_string_equal(e.msg[2], "hv.cfg:5: [guest a.b]: guest name may only use A-Z a-z 0-9 _ -");
+    assert_string_equal(e.msg[3], "hv.cfg:9: [guest   good]: guest 'good' is already defined at line 7");
+    assert_string_equal(e.msg[4], "hv.cfg:11: unknown section [guestx]");
+    assert_int_equal(cfg->guest_count, 5);
+    assert_false(cfg->guests[0].valid);
+    assert_false(cfg->guests[1].valid);
+    assert_false(cfg->guests[2].valid);
+    assert_true(cfg->guests[3].valid);
+    assert_false(cfg->guests[4].valid);
+
+    /* 31 characters are fine, 32 are not */
+    snprintf(text, sizeof(text), "[guest %s]\nkernel = k\n[guest %s]\nkernel = k\n",
+             "abcdefghijklmnopqrstuvwxyz01234", "abcdefghijklmnopqrstuvwxyz012345");
+    assert_int_equal(parse(text, cfg, &e), 1);
+    assert_string_equal(e.msg[0], "hv.cfg:3: [guest abcdefghijklmnopqrstuvwxyz012345]: "
+                        "guest name is longer than 31 characters");
+    assert_true(cfg->guests[0].valid);
+    assert_string_equal(cfg->guests[0].name, "abcdefghijklmnopqrstuvwxyz01234");
+    assert_false(cfg->guests[1].valid);
+    assert_int_equal(strlen(cfg->guests[1].name), 31);
+}
+
+static void test_guest_keys(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest a]\n"
+        "kernel = k\n"
+        "colour = blue\n"
+        "kernel = other\n"
+        "format = elf\n"
+        "on_idle = halt\n"
+        "cpus =\n"
+        "[guest b]\n"                               /* 8: missing kernel */
+        "memory = 16M\n"
+        "[hypervisor]\n"
+        "test_exits = yes\n";
+    assert_int_equal(parse(text, cfg, &e), 6);
+    assert_string_equal(e.msg[0], "hv.cfg:3: unknown key 'colour' in [guest a]");
+    assert_string_equal(e.msg[1], "hv.cfg:4: kernel: already set at line 2");
+    assert_string_equal(e.msg[2], "hv.cfg:5: format: 'elf' is not auto, multiboot or raw");
+    assert_string_equal(e.msg[3], "hv.cfg:6: unknown key 'on_idle' in [guest a]");
+    assert_string_equal(e.msg[4], "hv.cfg:7: cpus: missing value");
+    /* reported when the section ends, at its header */
+    assert_string_equal(e.msg[5], "hv.cfg:8: [guest b]: missing kernel");
+    assert_string_equal(cfg->guests[0].kernel, "k");
+    assert_true(cfg->test_exits);
+
+    /* at the end of the file too */
+    assert_int_equal(parse("[guest last]\ncmdline = x\n", cfg, &e), 1);
+    assert_string_equal(e.msg[0], "hv.cfg:1: [guest last]: missing kernel");
+    assert_false(cfg->guests[0].valid);
+}
+
+static void test_guest_one_invalid(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest bad]\n"
+        "kernel = bad.elf\n"
+        "memory = lots\n"
+        "garbage line\n"
+        "[guest good]\n"
+        "kernel = good.elf\n"
+        "memory = 32M\n"
+        "[hypervisor]\n"
+        "on_idle = nap\n";
+    assert_int_equal(parse(text, cfg, &e), 3);
+    assert_string_equal(e.msg[0], "hv.cfg:3: memory: 'lots' is not a size (use K, M or G)");
+    assert_string_equal(e.msg[1], "hv.cfg:4: expected 'key = value' or '[section]'");
+    assert_string_equal(e.msg[2], "hv.cfg:9: on_idle: 'nap' is not poweroff, halt or reboot");
+    assert_int_equal(cfg->guest_count, 2);
+    assert_false(cfg->guests[0].valid);
+    assert_int_equal(cfg->guests[0].memory, CONFIG_MEMORY_DEFAULT);
+    assert_true(cfg->guests[1].valid);
+    assert_int_equal(cfg->guests[1].memory, 32ull << 20);
+    assert_int_equal(cfg->on_idle, ON_IDLE_POWEROFF);
+}
+
+static void test_sizes(void **state)
+{
+    (void)state;
+    uint64_t v;
+#define SIZE_OK(s, want)                                                        \
+    do {                                                                        \
+        v = 0;                                                                  \
+        assert_int_equal(config_parse_size(s, strlen(s), &v), CONFIG_NUM_OK);   \
+        assert_int_equal(v, (want));                                            \
+    } while (0)
+    SIZE_OK("4096", 4096);
+    SIZE_OK("64K", 64ull << 10);
+    SIZE_OK("128M", 128ull << 20);
+    SIZE_OK("2G", 2ull << 30);
+    SIZE_OK("2g", 2ull << 30);
+    SIZE_OK("0x100000", 1ull << 20);
+    SIZE_OK("18446744073709551615", UINT64_MAX);
+#undef SIZE_OK
+    assert_int_equal(config_parse_size("1.5G", 4, &v), CONFIG_NUM_SYNTAX);
+    assert_int_equal(config_parse_size("-1", 2, &v), CONFIG_NUM_SYNTAX);
+    assert_int_equal(config_parse_size("12Q", 3, &v), CONFIG_NUM_SYNTAX);
+    assert_int_equal(config_parse_size("G", 1, &v), CONFIG_NUM_SYNTAX);
+    assert_int_equal(config_parse_size("0x", 2, &v), CONFIG_NUM_SYNTAX);
+    assert_int_equal(config_parse_size("", 0, &v), CONFIG_NUM_SYNTAX);
+    assert_int_equal(config_parse_size("12 M", 4, &v), CONFIG_NUM_SYNTAX);
+    assert_int_equal(config_parse_size("99999999999999999999", 20, &v), CONFIG_NUM_OVERFLOW);
+    assert_int_equal(config_parse_size("18446744073709551616", 20, &v), CONFIG_NUM_OVERFLOW);
+    assert_int_equal(config_parse_size("17179869184G", 12, &v), CONFIG_NUM_OVERFLOW);
+    assert_int_equal(config_parse_number("0xffffffffffffffff", 18, &v), CONFIG_NUM_OK);
+    assert_int_equal(v, UINT64_MAX);
+    assert_int_equal(config_parse_number("0x10000000000000000", 19, &v), CONFIG_NUM_OVERFLOW);
+    assert_int_equal(config_parse_number("12a", 3, &v), CONFIG_NUM_SYNTAX);
+    assert_int_equal(config_parse_number("0x1g", 4, &v), CONFIG_NUM_SYNTAX);
+
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest a]\nkernel = k\n"
+        "memory = 12Q\n"                    /* 3 */
+        "[guest b]\nkernel = k\n"
+        "memory = 1.5G\n"                   /* 6 */
+        "[guest c]\nkernel = k\n"
+        "memory = -1\n"                     /* 9 */
+        "[guest d]\nkernel = k\n"
+        "memory = 99999999999999999999\n"   /* 12 */
+        "[guest e]\nkernel = k\n"
+        "memory = 4096\n"                   /* 15 */
+        "[guest f]\nkernel = k\n"
+        "memory = 65G\n"                    /* 18 */
+        "[guest g]\nkernel = k\n"
+        "memory = 1048577\n"                /* 21 */
+        "[guest h]\nkernel = k\n"
+        "memory = 64G\n"                    /* 24: the maximum */
+        "[guest i]\nkernel = k\n"
+        "memory = 1M\n";                    /* 27: the minimum */
+    assert_int_equal(parse(text, cfg, &e), 7);
+    assert_string_equal(e.msg[0], "hv.cfg:3: memory: '12Q' is not a size (use K, M or G)");
+    assert_string_equal(e.msg[1], "hv.cfg:6: memory: '1.5G' is not a size (use K, M or G)");
+    assert_string_equal(e.msg[2], "hv.cfg:9: memory: '-1' is not a size (use K, M or G)");
+    assert_string_equal(e.msg[3], "hv.cfg:12: memory: '99999999999999999999' is above the maximum 64G");
+    assert_string_equal(e.msg[4], "hv.cfg:15: memory: '4096' is below the minimum 1M");
+    assert_string_equal(e.msg[5], "hv.cfg:18: memory: '65G' is above the maximum 64G");
+    assert_string_equal(e.msg[6], "hv.cfg:21: memory: '1048577' is not a multiple of 4K");
+    assert_int_equal(cfg->guest_count, 9);
+    assert_true(cfg->guests[7].valid);
+    assert_int_equal(cfg->guests[7].memory, 64ull << 30);
+    assert_true(cfg->guests[8].valid);
+    assert_int_equal(cfg->guests[8].memory, 1ull << 20);
+}
+
+static void test_guest_numbers(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest a]\n"
+        "kernel = k\n"
+        "format = raw\n"
+        "load_address = 0x7c0g\n"                   /* 4 */
+        "entry = 0x10000:0\n"                       /* 5 */
+        "[guest b]\n"
+        "kernel = k\n"
+        "format = raw\n"
+        "load_address = 0x10000000000000000\n"      /* 9 */
+        "entry = 0x100000\n"                        /* 10 */
+        "[guest c]\n"
+        "kernel = k\n"
+        "format = raw\n"
+        "load_address = 1000\n"
+        "entry = cs:ip\n";                          /* 15 */
+    assert_int_equal(parse(text, cfg, &e), 5);
+    assert_string_equal(e.msg[0], "hv.cfg:4: load_address: '0x7c0g' is not a number");
+    assert_string_equal(e.msg[1], "hv.cfg:5: entry: '0x10000:0': CS and IP are at most 0xffff");
+    assert_string_equal(e.msg[2], "hv.cfg:9: load_address: '0x10000000000000000' does not fit in 64 bits");
+    assert_string_equal(e.msg[3], "hv.cfg:10: entry: '0x100000' is above 0xfffff, out of real-mode reach");
+    assert_string_equal(e.msg[4], "hv.cfg:15: entry: 'cs:ip' is not CS:IP or an address");
+    assert_false(cfg->guests[0].valid);
+    assert_false(cfg->guests[1].valid);
+    assert_false(cfg->guests[2].valid);
+    assert_int_equal(cfg->guests[2].load_address, 1000);
+}
+
+static void test_guest_raw(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest a]\n"                               /* 1 */
+        "kernel = k\n"
+        "format = raw\n"
+        "[guest b]\n"                               /* 4 */
+        "kernel = k\n"
+        "load_address = 0x1000\n"                   /* 6 */
+        "entry = 0:0x1000\n"                        /* 7 */
+        "[guest c]\n"
+        "kernel = k\n"
+        "format = raw\n"
+        "load_address = 0x200000\n"                 /* 11 */
+        "entry = 0xffff:0xffff\n"                   /* 12 */
+        "memory = 1M\n"                             /* 13 */
+        "[guest d]\n"
+        "kernel = k\n"
+        "format = raw\n"
+        "memory = 2M\n"
+        "load_address = 0x200000\n"                 /* 18 */
+        "entry = 0x1000\n";
+    assert_int_equal(parse(text, cfg, &e), 7);
+    assert_string_equal(e.msg[0], "hv.cfg:1: [guest a]: format = raw needs load_address");
+    assert_string_equal(e.msg[1], "hv.cfg:1: [guest a]: format = raw needs entry");
+    assert_string_equal(e.msg[2], "hv.cfg:6: load_address: only used with format = raw (format is auto)");
+    assert_string_equal(e.msg[3], "hv.cfg:7: entry: only used with format = raw (format is auto)");
+    assert_string_equal(e.msg[4], "hv.cfg:13: load_address: 0x200000 is not below the guest's memory (1M)");
+    assert_string_equal(e.msg[5], "hv.cfg:13: entry: 0x10ffef is not below the guest's memory (1M)");
+    assert_string_equal(e.msg[6], "hv.cfg:18: load_address: 0x200000 is not below the guest's memory (2M)");
+    for (int i = 0; i < 4; i++)
+        assert_false(cfg->guests[i].valid);
+}
+
+static void test_guest_ports(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest a]\n"
+        "kernel = k\n"
+        "serial = 0x10000\n"                        /* 3 */
+        "debug_exit = 65536\n"                      /* 4 */
+        "[guest b]\n"
+        "kernel = k\n"
+        "serial = 0xfffc\n"                         /* 7 */
+        "debug_exit = com1\n"                       /* 8 */
+        "[guest c]\n"
+        "kernel = k\n"
+        "debug_exit = 0x3fa\n"                      /* 11: default serial 0x3f8 */
+        "[guest d]\n"
+        "kernel = k\n"
+        "serial = 0x2f8\n"                          /* 14 */
+        "debug_exit = 0x2ff\n"                      /* 15 */
+        "[guest e]\n"
+        "kernel = k\n"
+        "debug_exit = 0x500\n"                      /* 18 */
+        "serial = 0x4f9\n"                          /* 19 */
+        /* each guest has its own I/O space: the same ports in two guests are fine */
+        "[guest f]\nkernel = k\nserial = 0x3f8\ndebug_exit = 0xf4\n"
+        "[guest g]\nkernel = k\nserial = 0x3f8\ndebug_exit = 0xf4\n"
+        "[guest h]\nkernel = k\nserial = 0xfff8\ndebug_exit = 0xfff7\n"
+        "[guest i]\nkernel = k\nserial = none\ndebug_exit = 0x3f8\n";
+    assert_int_equal(parse(text, cfg, &e), 7);
+    assert_string_equal(e.msg[0], "hv.cfg:3: serial: '0x10000' is above the last I/O port 0xffff");
+    assert_string_equal(e.msg[1], "hv.cfg:4: debug_exit: '65536' is above the last I/O port 0xffff");
+    assert_string_equal(e.msg[2], "hv.cfg:7: serial: ports 0xfffc-0x10003 run past the last I/O port 0xffff");
+    assert_string_equal(e.msg[3], "hv.cfg:8: debug_exit: 'com1' is not an I/O port or none");
+    assert_string_equal(e.msg[4], "hv.cfg:11: debug_exit: port 0x3fa overlaps serial 0x3f8-0x3ff (the default)");
+    assert_string_equal(e.msg[5], "hv.cfg:15: debug_exit: port 0x2ff overlaps serial 0x2f8-0x2ff (line 14)");
+    assert_string_equal(e.msg[6], "hv.cfg:19: serial: ports 0x4f9-0x500 overlap debug_exit 0x500 (line 18)");
+    assert_int_equal(cfg->guest_count, 9);
+    for (int i = 0; i < 5; i++)
+        assert_false(cfg->guests[i].valid);
+    for (int i = 5; i < 9; i++)
+        assert_true(cfg->guests[i].valid);
+    assert_int_equal(cfg->guests[7].serial_port, 0xfff8);
+    assert_int_equal(cfg->guests[7].debug_exit_port, 0xfff7);
+}
+
+static void test_guest_cpus(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest a]\n"
+        "kernel = k\n"
+        "cpus = 1\n"                                /* 3 */
+        "[guest b]\n"
+        "kernel = k\n"
+        "cpus = 2,1\n"                              /* 6 */
+        "[guest c]\n"
+        "kernel = k\n"
+        "cpus = 4,4\n"                              /* 9 */
+        "[guest d]\n"
+        "kernel = k\n"
+        "cpus = 256\n"                              /* 12 */
+        "[guest e]\n"
+        "kernel = k\n"
+        "cpus = 5,,6\n"                             /* 15 */
+        "[guest f]\n"
+        "kernel = k\n"
+        "cpus = 2 , 0x3,255\n"                      /* 18: CPU 2 is still free */
+        "[guest g]\n"
+        "kernel = k\n"
+        "cpus = 3\n"                                /* 21 */
+        "[guest h]\n"
+        "kernel = k\n"
+        "cpus = 20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36\n";    /* 24 */
+    assert_int_equal(parse(text, cfg, &e), 6);
+    assert_string_equal(e.msg[0], "hv.cfg:6: cpus: CPU 1 is already given to guest 'a' (line 3)");
+    assert_string_equal(e.msg[1], "hv.cfg:9: cpus: CPU 4 is listed twice");
+    assert_string_equal(e.msg[2], "hv.cfg:12: cpus: CPU '256' is above the highest index 255");
+    assert_string_equal(e.msg[3], "hv.cfg:15: cpus: '5,,6' is not a CPU index or a comma list of them");
+    assert_string_equal(e.msg[4], "hv.cfg:21: cpus: CPU 3 is already given to guest 'f' (line 18)");
+    assert_string_equal(e.msg[5], "hv.cfg:24: cpus: more than 16 CPUs");
+    assert_true(cfg->guests[0].valid);
+    assert_false(cfg->guests[1].valid);
+    assert_int_equal(cfg->guests[1].cpu_count, 0);
+    assert_true(cfg->guests[5].valid);
+    assert_int_equal(cfg->guests[5].cpu_count, 3);
+    assert_int_equal(cfg->guests[5].cpus[0], 2);
+    assert_int_equal(cfg->guests[5].cpus[1], 3);
+    assert_int_equal(cfg->guests[5].cpus[2], 255);
+}
+
+static void test_guest_limits(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    char text[4096];
+    size_t n = 0;
+
+    /* modules: eight are fine, the ninth is refused */
+    n += (size_t)snprintf(text + n, sizeof(text) - n, "[guest m]\nkernel = k\n");
+    for (int i = 0; i < 9; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "module = mod%d.bin arg%d\n", i, i);
+    assert_int_equal(parse(text, cfg, &e), 1);
+    assert_string_equal(e.msg[0], "hv.cfg:11: module: more than 8 modules");
+    assert_int_equal(cfg->guests[0].module_count, 8);
+    assert_string_equal(cfg->guests[0].modules[7].path, "mod7.bin");
+    assert_string_equal(cfg->guests[0].modules[7].string, "arg7");
+    assert_false(cfg->guests[0].valid);
+
+    /* guests: sixteen are fine, the seventeenth is ignored */
+    n = 0;
+    for (int i = 0; i < 17; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "[guest g%d]\nkernel = k\n", i);
+    n += (size_t)snprintf(text + n, sizeof(text) - n, "[hypervisor]\non_idle = reboot\n");
+    assert_int_equal(parse(text, cfg, &e), 1);
+    assert_string_equal(e.msg[0], "hv.cfg:33: [guest g16]: more than 16 guests; section ignored");
+    assert_int_equal(cfg->guest_count, 16);
+    for (int i = 0; i < 16; i++)
+        assert_true(cfg->guests[i].valid);
+    assert_int_equal(cfg->on_idle, ON_IDLE_REBOOT);
+
+    /* strings longer than their fields */
+    char path[200];
+    memset(path, 'p', sizeof(path));
+    path[128] = 0;
+    snprintf(text, sizeof(text), "[guest s]\nkernel = %s\nmodule = %s\nmodule = m %s\n"
+             "cmdline = %s%s\n", path, path, path, path, path);
+    assert_int_equal(parse(text, cfg, &e), 4);
+    assert_string_equal(e.msg[0], "hv.cfg:2: kernel: path longer than 127 characters");
+    assert_string_equal(e.msg[1], "hv.cfg:3: module: path longer than 127 characters");
+    assert_string_equal(e.msg[2], "hv.cfg:4: module: string longer than 127 characters");
+    assert_string_equal(e.msg[3], "hv.cfg:5: cmdline: value longer than 255 characters");
+    /* the kernel line was there, only too long: not also "missing kernel" */
+    assert_false(cfg->guests[0].valid);
+    assert_int_equal(cfg->guests[0].module_count, 0);
+}
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +645,18 @@ int main(void)
         cmocka_unit_test(test_errors_name_line),
         cmocka_unit_test(test_sections),
         cmocka_unit_test(test_hostile_bytes),
+        cmocka_unit_test(test_guests_valid),
+        cmocka_unit_test(test_guest_defaults),
+        cmocka_unit_test(test_guest_crlf),
+        cmocka_unit_test(test_guest_names),
+        cmocka_unit_test(test_guest_keys),
+        cmocka_unit_test(test_guest_one_invalid),
+        cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_guest_numbers),
+        cmocka_unit_test(test_guest_raw),
+        cmocka_unit_test(test_guest_ports),
+        cmocka_unit_test(test_guest_cpus),
+        cmocka_unit_test(test_guest_limits),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -1,0 +1,50 @@
+/* Guest life cycle and I/O device registry (include/hv/guest.h). */
+#include <hv/guest.h>
+#include <hv/console.h>
+#include <hv/fmt.h>
+#include <hv/layout.h>
+#include <hv/vdev.h>
+#include <stdarg.h>
+
+void guest_stop(struct guest *g, int status, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (g->state == GUEST_STOPPED)
+        return;
+    vuart_flush(g);
+    va_start(ap, fmt);
+    hv_vsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
+    va_end(ap);
+    g->stop_status = status;
+    g->state = GUEST_STOPPED;
+    kprintf("guest %s stopped: %s (status %d)\n", g->name, g->stop_reason, status);
+}
+
+void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len)
+{
+    if (len > g->ram_size || gpa > g->ram_size - len)
+        return NULL;
+    return phys_to_ptr(g->ram_hpa + gpa);
+}
+
+bool guest_add_io(struct guest *g, const struct io_device *d)
+{
+    if (g->io_count == GUEST_MAX_IO || d->count == 0 || d->base + d->count > 0x10000)
+        return false;
+    for (unsigned i = 0; i < g->io_count; i++) {
+        const struct io_device *o = &g->io[i];
+        if (d->base < o->base + o->count && o->base < d->base + d->count)
+            return false;
+    }
+    g->io[g->io_count++] = *d;
+    return true;
+}
+
+const struct io_device *guest_find_io(const struct guest *g, uint16_t port)
+{
+    for (unsigned i = 0; i < g->io_count; i++)
+        if (port >= g->io[i].base && port < g->io[i].base + g->io[i].count)
+            return &g->io[i];
+    return NULL;
+}

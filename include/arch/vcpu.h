@@ -1,0 +1,47 @@
+/* A virtual CPU: its VMCS, the registers the VMCS does not hold, and the
+ * link to its guest. */
+#ifndef ARCH_VCPU_H
+#define ARCH_VCPU_H
+
+#include <hv/compiler.h>
+
+/* Order fixed by vmx/entry.asm. */
+struct guest_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+struct guest;
+struct percpu;
+
+struct vcpu {
+    struct guest_regs regs;
+    struct guest *guest;
+    void *vmcs;
+    uint64_t vmcs_pa;
+    uint16_t vpid;
+    bool launched;
+    uint64_t cr0_shadow, cr4_shadow;   /* what the guest believes */
+    /* the exit being handled */
+    uint32_t exit_reason;
+    uint64_t exit_qual;
+    uint32_t exit_insn_len;
+};
+
+/* 0 after a VM exit; 1 VMfailInvalid; 2 VMfailValid. */
+int vmx_enter(struct guest_regs *regs, int launched);
+
+/* VMCS life cycle (vmx/vmcs.c). */
+int vcpu_vmcs_create(struct vcpu *v, struct percpu *pc);
+void vcpu_dump(struct vcpu *v, const char *why);
+/* Point the vCPU at its guest's entry: 32-bit flat (multiboot) or real mode. */
+void vcpu_set_entry(struct vcpu *v);
+/* Run until the guest stops (vmx/run.c). */
+void vcpu_run(struct vcpu *v);
+
+/* Skip the instruction that caused the exit. */
+void vcpu_skip_insn(struct vcpu *v);
+/* Queue an exception for the next VM entry (SDM Vol. 3C 26.6). */
+void vcpu_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+
+#endif

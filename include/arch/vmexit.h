@@ -1,0 +1,28 @@
+/* The central VM-exit dispatcher: one table indexed by basic exit reason
+ * (SDM Vol. 3D appendix C). Every reason has an explicit entry. */
+#ifndef ARCH_VMEXIT_H
+#define ARCH_VMEXIT_H
+
+#include <arch/vcpu.h>
+
+enum exit_action {
+    EXIT_RESUME = 0,    /* enter the guest again */
+    EXIT_STOP,          /* the guest stopped (guest_stop was called) */
+};
+
+typedef enum exit_action (*exit_handler_t)(struct vcpu *v);
+
+struct exit_entry {
+    const char *name;
+    exit_handler_t handler;
+};
+
+#define EXIT_REASON_COUNT 70
+
+extern const struct exit_entry exit_table[EXIT_REASON_COUNT];
+
+/* Look up and run the handler for v->exit_reason. */
+enum exit_action vmexit_dispatch(struct vcpu *v);
+const char *vmexit_name(uint32_t reason);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * A guest: its memory and EPT, its devices, its vCPU, its life cycle.
+ * Every guest stops alone: `guest_stop` records why and the hypervisor
+ * carries on.
+ */
+#ifndef HV_GUEST_H
+#define HV_GUEST_H
+
+#include <hv/compiler.h>
+#include <arch/ept.h>
+#include <arch/vcpu.h>
+
+#define GUEST_NAME_MAX  32
+#define GUEST_MAX_IO    8
+#define EXIT_REASON_MAX 70
+
+enum guest_state {
+    GUEST_CREATED = 0,
+    GUEST_RUNNING,
+    GUEST_STOPPED,
+};
+
+struct guest;
+
+/* A device behind an I/O port range (include/hv/vdev.h has the models). */
+struct io_device {
+    uint16_t base, count;
+    /* size 1, 2 or 4; port is absolute */
+    uint32_t (*read)(struct guest *g, void *dev, uint16_t port, unsigned size);
+    void (*write)(struct guest *g, void *dev, uint16_t port, unsigned size, uint32_t val);
+    void *dev;
+};
+
+struct vuart {
+    char line[160];
+    unsigned len;
+    uint8_t lcr, ier, mcr, scr, dll, dlm;
+};
+
+struct guest {
+    char name[GUEST_NAME_MAX];
+    int index;
+    volatile uint32_t state;        /* enum guest_state */
+    int cpu;                        /* physical CPU it runs on */
+    uint64_t ram_size;
+    uint64_t ram_hpa;               /* one contiguous host block */
+    uint64_t entry;                 /* multiboot: 32-bit entry point */
+    bool entry_real;                /* raw image: start in real mode at CS:IP */
+    uint16_t entry_cs, entry_ip;
+    struct ept ept;
+    struct vcpu vcpu;
+    struct io_device io[GUEST_MAX_IO];
+    unsigned io_count;
+    struct vuart uart;
+    uint64_t exits[EXIT_REASON_MAX + 1];   /* last slot: out of range */
+    uint64_t exit_total;
+    char stop_reason[160];
+    int stop_status;
+};
+
+/* Stop the guest: prints "guest NAME stopped: REASON (status N)". */
+void guest_stop(struct guest *g, int status, const char *fmt, ...) __printf(3, 4);
+/* Guest-physical memory as a host pointer; NULL outside the guest's RAM. */
+void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len);
+/* Register an I/O device; false when the range overlaps one already there. */
+bool guest_add_io(struct guest *g, const struct io_device *d);
+const struct io_device *guest_find_io(const struct guest *g, uint16_t port);
+
+#endif

@@ -1,0 +1,329 @@
+/*
+ * VM-exit handling. The table maps every basic exit reason to a handler;
+ * reasons we never enable, or that a well-behaved guest cannot cause, stop
+ * that guest with a full dump (exit_unexpected) rather than falling into a
+ * silent default. VMX instructions inject #UD: guests see no VMX.
+ */
+#include <arch/vmexit.h>
+#include <arch/vmcs.h>
+#include <arch/cpu.h>
+#include <arch/tsc.h>
+#include <arch/lapic.h>
+#include <arch/idt.h>
+#include <hv/console.h>
+#include <hv/guest.h>
+#include <hv/hypercall.h>
+#include <hv/string.h>
+#include <hv/fmt.h>
+#include <hv/version.h>
+
+#define INTR_INFO_VALID      BIT(31)
+#define INTR_TYPE_HW_EXC     (3u << 8)
+#define INTR_DELIVER_ERROR   BIT(11)
+#define VEC_UD 6
+#define VEC_GP 13
+
+void vcpu_skip_insn(struct vcpu *v)
+{
+    vmcs_writenat(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + v->exit_insn_len);
+}
+
+void vcpu_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+    (void)v;
+    uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXC | vector;
+    if (has_error) {
+        info |= INTR_DELIVER_ERROR;
+        vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR, error);
+    }
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, info);
+}
+
+static enum exit_action stop_with_dump(struct vcpu *v, const char *why)
+{
+    vcpu_dump(v, why);
+    guest_stop(v->guest, 255, "%s (exit reason %u)", why, v->exit_reason);
+    return EXIT_STOP;
+}
+
+static enum exit_action exit_unexpected(struct vcpu *v)
+{
+    char why[96];
+    hv_snprintf(why, sizeof(why), "unhandled VM exit '%s'", vmexit_name(v->exit_reason));
+    return stop_with_dump(v, why);
+}
+
+static enum exit_action exit_vmx_insn(struct vcpu *v)
+{
+    vcpu_inject_exception(v, VEC_UD, false, 0);
+    return EXIT_RESUME;
+}
+
+static enum exit_action exit_triple_fault(struct vcpu *v)
+{
+    return stop_with_dump(v, "triple fault");
+}
+
+static enum exit_action exit_external_interrupt(struct vcpu *v)
+{
+    /* Acknowledged on exit: the vector is in the exit information. Run the
+     * host's handler for it with interrupts still off. */
+    uint32_t info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+    if (info & INTR_INFO_VALID)
+        interrupt_dispatch_vector((uint8_t)(info & 0xff));
+    return EXIT_RESUME;
+}
+
+static enum exit_action exit_exception_nmi(struct vcpu *v)
+{
+    uint32_t info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+    if ((info & 0x7ff) == ((2u << 8) | 2)) {        /* NMI for the host */
+        kprintf("[%s] NMI while the guest ran\n", v->guest->name);
+        return EXIT_RESUME;
+    }
+    return stop_with_dump(v, "machine check or unexpected exception");
+}
+
+/* CPUID (SDM Vol. 2A): the host's answers with VMX hidden, the hypervisor
+ * bit set, and our leaves at 0x40000000 (signature) and 0x40000010 (TSC
+ * and bus frequency in kHz, the de-facto convention guests read). */
+static enum exit_action exit_cpuid(struct vcpu *v)
+{
+    uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
+    struct cpuid_regs r;
+
+    if (leaf == 0x40000000) {
+        r.eax = 0x40000010;
+        memcpy(&r.ebx, "hvhv", 4);          /* signature "hvhvhypervsr" */
+        memcpy(&r.ecx, "hype", 4);
+        memcpy(&r.edx, "rvsr", 4);
+    } else if (leaf == 0x40000010) {
+        r = (struct cpuid_regs){ (uint32_t)(tsc_hz() / 1000), (uint32_t)(lapic_timer_hz() * 16 / 1000), 0, 0 };
+    } else if (leaf > 0x40000000 && leaf < 0x40000100) {
+        r = (struct cpuid_regs){ 0, 0, 0, 0 };
+    } else {
+        r = cpuid(leaf, sub);
+        if (leaf == 1) {
+            r.ecx &= ~(uint32_t)BIT(5);         /* VMX */
+            r.ecx |= (uint32_t)BIT(31);         /* running under a hypervisor */
+            r.ebx &= 0x00ffffff;                /* initial APIC ID: vCPU 0 */
+            r.ebx = (r.ebx & ~0x00ff0000u) | (1u << 16);    /* one logical CPU */
+        }
+    }
+    v->regs.rax = r.eax;
+    v->regs.rbx = r.ebx;
+    v->regs.rcx = r.ecx;
+    v->regs.rdx = r.edx;
+    vcpu_skip_insn(v);
+    return EXIT_RESUME;
+}
+
+static enum exit_action exit_hlt(struct vcpu *v)
+{
+    if (!(vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF)) {
+        guest_stop(v->guest, 0, "halted with interrupts disabled");
+        return EXIT_STOP;
+    }
+    /* No virtual interrupt source can wake the vCPU yet (the virtual LAPIC
+     * is the next step), so waiting would be forever. */
+    guest_stop(v->guest, 0, "halted, and no virtual interrupt source exists yet");
+    return EXIT_STOP;
+}
+
+/* I/O (SDM Vol. 3C 28.2.1, table 28-5). Unclaimed ports behave like an
+ * empty ISA bus: reads return all ones, writes vanish. */
+static enum exit_action exit_io(struct vcpu *v)
+{
+    uint64_t q = v->exit_qual;
+    unsigned size = (unsigned)(q & 7) + 1;
+    bool in = q & BIT(3), string = q & BIT(4);
+    uint16_t port = (uint16_t)(q >> 16);
+    uint32_t mask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+
+    if (string)
+        return stop_with_dump(v, "string I/O (INS/OUTS) is not emulated yet");
+    const struct io_device *d = guest_find_io(v->guest, port);
+    if (in) {
+        uint32_t val = d && d->read ? d->read(v->guest, d->dev, port, size) : 0xffffffffu;
+        v->regs.rax = (v->regs.rax & ~(uint64_t)mask) | (val & mask);
+    } else if (d && d->write) {
+        d->write(v->guest, d->dev, port, size, (uint32_t)v->regs.rax & mask);
+    }
+    if (v->guest->state == GUEST_STOPPED)
+        return EXIT_STOP;                   /* e.g. the test-exit port */
+    vcpu_skip_insn(v);
+    return EXIT_RESUME;
+}
+
+/* MSRs: everything exits (the bitmap is all ones). Only harmless ones are
+ * answered for now; IA32_FEATURE_CONTROL reads as locked with VMX off;
+ * everything else raises #GP in the guest, as on a CPU without it. */
+static enum exit_action exit_rdmsr(struct vcpu *v)
+{
+    uint32_t msr = (uint32_t)v->regs.rcx;
+    uint64_t val;
+
+    switch (msr) {
+    case 0x3a:                      /* IA32_FEATURE_CONTROL: locked, no VMX */
+        val = 1;
+        break;
+    case 0x10:                      /* IA32_TIME_STAMP_COUNTER */
+        val = rdtsc();
+        break;
+    case 0x1b:                      /* IA32_APIC_BASE: xAPIC enabled, BSP */
+        val = 0xfee00000ULL | BIT(11) | BIT(8);
+        break;
+    default:
+        vcpu_inject_exception(v, VEC_GP, true, 0);
+        return EXIT_RESUME;
+    }
+    v->regs.rax = (uint32_t)val;
+    v->regs.rdx = val >> 32;
+    vcpu_skip_insn(v);
+    return EXIT_RESUME;
+}
+
+static enum exit_action exit_wrmsr(struct vcpu *v)
+{
+    vcpu_inject_exception(v, VEC_GP, true, 0);
+    return EXIT_RESUME;
+}
+
+static enum exit_action exit_vmcall(struct vcpu *v)
+{
+    enum exit_action a = hypercall_handle(v);
+    if (a == EXIT_RESUME)
+        vcpu_skip_insn(v);
+    return a;
+}
+
+static enum exit_action exit_ept_violation(struct vcpu *v)
+{
+    char why[96];
+    hv_snprintf(why, sizeof(why), "access to guest-physical %#lx outside its memory",
+                vmcs_read64(VMCS_GUEST_PHYS_ADDR));
+    return stop_with_dump(v, why);
+}
+
+static enum exit_action exit_invalid_state(struct vcpu *v)
+{
+    return stop_with_dump(v, "VM entry failed: invalid guest state (SDM Vol. 3C 26.3)");
+}
+
+static enum exit_action exit_cache(struct vcpu *v)
+{
+    /* INVD would drop dirty lines of other guests: do WBINVD's harmless
+     * part by doing nothing (EPT memory is WB and coherent). */
+    vcpu_skip_insn(v);
+    return EXIT_RESUME;
+}
+
+static enum exit_action exit_xsetbv(struct vcpu *v)
+{
+    uint32_t idx = (uint32_t)v->regs.rcx;
+    uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+    /* Only XCR0 exists; x87 state is mandatory (SDM Vol. 1 13.3). Values the
+     * CPU rejects would fault in the host, so only pass supported bits. */
+    struct cpuid_regs r = cpuid(0xd, 0);
+    uint64_t supported = ((uint64_t)r.edx << 32) | r.eax;
+    if (idx != 0 || !(val & 1) || (val & ~supported) || ((val & 4) && !(val & 2))) {
+        vcpu_inject_exception(v, VEC_GP, true, 0);
+        return EXIT_RESUME;
+    }
+    __asm__ volatile("xsetbv" : : "c"(idx), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
+    vcpu_skip_insn(v);
+    return EXIT_RESUME;
+}
+
+#define E(n, h) { n, h }
+const struct exit_entry exit_table[EXIT_REASON_COUNT] = {
+    [0] = E("exception or NMI", exit_exception_nmi),
+    [1] = E("external interrupt", exit_external_interrupt),
+    [2] = E("triple fault", exit_triple_fault),
+    [3] = E("INIT signal", exit_unexpected),
+    [4] = E("SIPI", exit_unexpected),
+    [5] = E("I/O SMI", exit_unexpected),
+    [6] = E("other SMI", exit_unexpected),
+    [7] = E("interrupt window", exit_unexpected),
+    [8] = E("NMI window", exit_unexpected),
+    [9] = E("task switch", exit_unexpected),
+    [10] = E("CPUID", exit_cpuid),
+    [11] = E("GETSEC", exit_unexpected),
+    [12] = E("HLT", exit_hlt),
+    [13] = E("INVD", exit_cache),
+    [14] = E("INVLPG", exit_unexpected),
+    [15] = E("RDPMC", exit_unexpected),
+    [16] = E("RDTSC", exit_unexpected),
+    [17] = E("RSM", exit_unexpected),
+    [18] = E("VMCALL", exit_vmcall),
+    [19] = E("VMCLEAR", exit_vmx_insn),
+    [20] = E("VMLAUNCH", exit_vmx_insn),
+    [21] = E("VMPTRLD", exit_vmx_insn),
+    [22] = E("VMPTRST", exit_vmx_insn),
+    [23] = E("VMREAD", exit_vmx_insn),
+    [24] = E("VMRESUME", exit_vmx_insn),
+    [25] = E("VMWRITE", exit_vmx_insn),
+    [26] = E("VMXOFF", exit_vmx_insn),
+    [27] = E("VMXON", exit_vmx_insn),
+    [28] = E("control-register access", exit_unexpected),
+    [29] = E("MOV DR", exit_unexpected),
+    [30] = E("I/O instruction", exit_io),
+    [31] = E("RDMSR", exit_rdmsr),
+    [32] = E("WRMSR", exit_wrmsr),
+    [33] = E("VM-entry failure: invalid guest state", exit_invalid_state),
+    [34] = E("VM-entry failure: MSR loading", exit_unexpected),
+    [35] = E("reserved 35", exit_unexpected),
+    [36] = E("MWAIT", exit_unexpected),
+    [37] = E("monitor trap flag", exit_unexpected),
+    [38] = E("reserved 38", exit_unexpected),
+    [39] = E("MONITOR", exit_unexpected),
+    [40] = E("PAUSE", exit_unexpected),
+    [41] = E("VM-entry failure: machine check", exit_unexpected),
+    [42] = E("reserved 42", exit_unexpected),
+    [43] = E("TPR below threshold", exit_unexpected),
+    [44] = E("APIC access", exit_unexpected),
+    [45] = E("virtualized EOI", exit_unexpected),
+    [46] = E("GDTR/IDTR access", exit_unexpected),
+    [47] = E("LDTR/TR access", exit_unexpected),
+    [48] = E("EPT violation", exit_ept_violation),
+    [49] = E("EPT misconfiguration", exit_unexpected),
+    [50] = E("INVEPT", exit_vmx_insn),
+    [51] = E("RDTSCP", exit_unexpected),
+    [52] = E("VMX-preemption timer expired", exit_unexpected),
+    [53] = E("INVVPID", exit_vmx_insn),
+    [54] = E("WBINVD", exit_cache),
+    [55] = E("XSETBV", exit_xsetbv),
+    [56] = E("APIC write", exit_unexpected),
+    [57] = E("RDRAND", exit_unexpected),
+    [58] = E("INVPCID", exit_unexpected),
+    [59] = E("VMFUNC", exit_vmx_insn),
+    [60] = E("ENCLS", exit_unexpected),
+    [61] = E("RDSEED", exit_unexpected),
+    [62] = E("page-modification log full", exit_unexpected),
+    [63] = E("XSAVES", exit_unexpected),
+    [64] = E("XRSTORS", exit_unexpected),
+    [65] = E("PCONFIG", exit_unexpected),
+    [66] = E("SPP-related event", exit_unexpected),
+    [67] = E("UMWAIT", exit_unexpected),
+    [68] = E("TPAUSE", exit_unexpected),
+    [69] = E("LOADIWKEY", exit_unexpected),
+};
+
+const char *vmexit_name(uint32_t reason)
+{
+    if (reason < EXIT_REASON_COUNT && exit_table[reason].name)
+        return exit_table[reason].name;
+    return "unknown";
+}
+
+enum exit_action vmexit_dispatch(struct vcpu *v)
+{
+    uint32_t reason = v->exit_reason & 0xffff;
+    struct guest *g = v->guest;
+
+    g->exit_total++;
+    g->exits[reason < EXIT_REASON_MAX ? reason : EXIT_REASON_MAX]++;
+    if (reason >= EXIT_REASON_COUNT || !exit_table[reason].handler)
+        return exit_unexpected(v);
+    return exit_table[reason].handler(v);
+}
