@@ -104,7 +104,7 @@ static bool load_image(struct guest *g, const struct guest_config *gc,
     struct mb1_mmap_entry map[] = {
         { 0, 0x9fc00, MB1_MEM_AVAILABLE },
         { 0x9fc00, 0x100000 - 0x9fc00, MB1_MEM_RESERVED },
-        { 0x100000, g->ram_size - 0x100000, MB1_MEM_AVAILABLE },
+        { 0x100000, g->ram_size > 0x100000 ? g->ram_size - 0x100000 : 0, MB1_MEM_AVAILABLE },
     };
     struct mb1_load_args args = {
         .kernel_name = gc->kernel, .cmdline = gc->cmdline,
@@ -136,11 +136,6 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
                 gc->name, cpu, cpus[cpu]->guest->name);
         return NULL;
     }
-    if (gc->memory < MiB(2)) {
-        kprintf("%s:%u: [guest %s]: memory: at least 2 MiB are needed\n", cfg_name, gc->line,
-                gc->name);
-        return NULL;
-    }
     struct guest *g = kzalloc(sizeof(*g));
     if (!g) {
         kprintf("%s:%u: [guest %s]: out of memory\n", cfg_name, gc->line, gc->name);
@@ -149,8 +144,11 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
     hv_strlcpy(g->name, gc->name, sizeof(g->name));
     g->index = (int)index;
     g->cpu = cpu;
-    g->ram_size = ALIGN_UP(gc->memory, MiB(2));
-    void *ram = page_alloc_aligned(g->ram_size / PAGE_SIZE, MiB(2));
+    /* The guest sees exactly what it was given; the host block is rounded
+     * to 2 MiB so its EPT can use large pages. */
+    g->ram_size = gc->memory;
+    uint64_t alloc_pages = ALIGN_UP(gc->memory, MiB(2)) / PAGE_SIZE;
+    void *ram = page_alloc_aligned(alloc_pages, MiB(2));
     if (!ram) {
         kprintf("%s:%u: [guest %s]: not enough memory for %lu MiB (%lu MiB free)\n",
                 cfg_name, gc->line, gc->name, g->ram_size >> 20, mm_free_pages() >> 8);
@@ -183,7 +181,7 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
     return g;
 fail:
     ept_destroy(&g->ept);
-    page_free(ram, g->ram_size / PAGE_SIZE);
+    page_free(ram, alloc_pages);
     kfree(g);
     return NULL;
 }

@@ -16,6 +16,7 @@
 #include <hv/layout.h>
 #include <hv/mm.h>
 #include <hv/string.h>
+#include <hv/fmt.h>
 
 extern char vmx_exit_point[];
 
@@ -249,10 +250,10 @@ void vcpu_dump(struct vcpu *v, const char *why)
     uint64_t lin = vmcs_readnat(VMCS_GUEST_CS_BASE) + rip;
     const uint8_t *b = guest_ptr(v->guest, lin, 16);
     if (b && !(vmcs_readnat(VMCS_GUEST_CR0) & CR0_PG)) {
-        kprintf("  bytes at RIP:");
+        char line[16 * 3 + 1];
         for (int i = 0; i < 16; i++)
-            kprintf(" %02x", b[i]);
-        kprintf("\n");
+            hv_snprintf(line + i * 3, 4, " %02x", b[i]);
+        kprintf("  bytes at RIP:%s\n", line);   /* one line: other CPUs print too */
     }
 }
 

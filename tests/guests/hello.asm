@@ -31,11 +31,17 @@ _start:
     mov esi, c_meminfo
     call check
 
-    mov ebx, [mb_info]                  ; cmdline starts with the kernel's name
-    mov esi, [ebx + 16]
+    mov ebx, [mb_info]                  ; cmdline starts with the kernel's name,
+    mov esi, [ebx + 16]                 ; then a space or the end (GRUB's form)
     mov edi, s_kname
-    mov ecx, 10                         ; "hello.elf " up to the space
+    mov ecx, 9
     repe cmpsb
+    jne .cmdline_done
+    mov al, [esi]
+    cmp al, ' '
+    je .cmdline_done
+    cmp al, 0
+.cmdline_done:
     mov esi, c_cmdline
     call check
 
@@ -124,7 +130,7 @@ _start:
 
 section .data
 s_hello:   db "hello from a multiboot guest", 10, 0
-s_kname:   db "hello.elf "
+s_kname:   db "hello.elf"
 c_magic:   db "EAX holds the multiboot magic", 0
 c_meminfo: db "memory information present", 0
 c_cmdline: db "command line starts with the kernel name", 0

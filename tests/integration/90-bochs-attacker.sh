@@ -1,0 +1,21 @@
+#!/bin/bash
+# A hostile guest reads memory outside its RAM: the hypervisor stops it
+# with a report naming the address, while the victim on the other CPU
+# completes all its checks; then the machine powers off.
+. "$(dirname "$0")/lib.sh"
+"$ROOT/scripts/hvrun" "$BUILD/guests/attack.cfg" --emulator bochs --cpus 2 --timeout 300 \
+    --quiet --log "$LOG"
+BOOT_RC=$?
+tr -d '\r' < "$LOG" > "$LOG.txt"
+expect "^\[attacker\] reading guest-physical 0x10000000" "attacker started"
+expect "^\[attacker\] access to guest-physical 0x10000000 outside its memory" "violation reported"
+expect "^  exit reason 48, qualification 0x[0-9a-f]+, guest-physical 0x10000000" "diagnostic dump"
+expect "^guest attacker stopped: access to guest-physical 0x10000000 outside its memory .*\(status 255\)" "attacker stopped"
+reject "^\[attacker\] FAIL" "the read never succeeded"
+expect "^\[victim\] all checks done" "victim ran to the end"
+reject "^\[victim\] FAIL" "victim undisturbed"
+expect "^guest victim stopped: wrote 0 to the test-exit port 0xf4 \(status 0\)" "victim stopped with 0"
+expect "^power: ACPI S5" "powered off after both"
+reject "EXCEPTION|PANIC" "hypervisor kept running"
+expect_rc 1 "hvrun reports the failed guest"
+finish
