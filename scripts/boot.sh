@@ -28,6 +28,26 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ -n "$log" ] || log=$(mktemp /tmp/hv-console.XXXXXX)
+
+# run CMD...: the emulator under the timeout. A machine that halts for good
+# ("power: halted", e.g. on_idle = halt or no way to power off) is ended
+# here, since no emulator notices a halted machine: exit status 0.
+run() {
+    timeout "$timeout" "$@" &
+    local pid=$!
+    while kill -0 $pid 2>/dev/null; do
+        if grep -q "^power: halted" "$log" 2>/dev/null; then
+            sleep 0.5
+            kill $pid 2>/dev/null
+            wait $pid 2>/dev/null
+            halted=1
+            return 0
+        fi
+        sleep 0.5
+    done
+    wait $pid
+}
+halted=0
 work=$(mktemp -d /tmp/hv-boot.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 : > "$log"
@@ -76,7 +96,7 @@ panic: action=fatal
 error: action=report
 RC
     echo c > "$work/cmds"
-    timeout "$timeout" bochs -q -f "$work/bochsrc" -rc "$work/cmds" </dev/null >"$work/bochs.out" 2>&1
+    run bochs -q -f "$work/bochsrc" -rc "$work/cmds" </dev/null >"$work/bochs.out" 2>&1
     rc=$?
     grep -E "ACPI control: soft power off|PANIC|FATAL|Shutdown" "$work/bochs.log" | tail -3 >>"$work/bochs.tail"
     # Bochs reports an ACPI power-off as a "panic"; it is the clean end.
@@ -96,7 +116,7 @@ qemu-kvm|qemu-tcg)
         media="-cdrom $iso"
     fi
     # shellcheck disable=SC2086
-    timeout "$timeout" qemu-system-x86_64 $accel -smp "$cpus" -m "$megs" \
+    run qemu-system-x86_64 $accel -smp "$cpus" -m "$megs" \
         -display none -monitor none -serial "file:$log" -no-reboot \
         -device isa-debug-exit,iobase=0xf4,iosize=0x01 $media $qargs \
         </dev/null >"$work/qemu.out" 2>&1
@@ -107,5 +127,6 @@ qemu-kvm|qemu-tcg)
 *)
     echo "boot.sh: unknown emulator $emu" >&2; exit 2 ;;
 esac
+[ $halted = 1 ] && rc=0
 [ $quiet = 0 ] && sleep 0.3
 exit $rc

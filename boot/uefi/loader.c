@@ -450,6 +450,72 @@ static EFI_STATUS load_module(const char *path)
     return EFI_SUCCESS;
 }
 
+/*
+ * The files the configuration names: every `kernel = PATH` and
+ * `module = PATH [string]` line, relative to \hv\ as the configuration
+ * itself. Only the paths are read here; the core parses and checks the
+ * file (docs/configuration.md). A file named twice is loaded once; a
+ * missing one is reported and left for the core to refuse that guest.
+ */
+static bool starts_with(const char *t, uint64_t n, const char *word)
+{
+    uint64_t i = 0;
+    for (; word[i]; i++)
+        if (i >= n || t[i] != word[i])
+            return false;
+    return true;
+}
+
+static bool module_loaded(const char *path)
+{
+    for (uint32_t i = 0; i < bi->module_count; i++) {
+        const char *a = bi->modules[i].name, *b = path;
+        while (*a && *a == *b)
+            a++, b++;
+        if (*a == 0 && *b == 0)
+            return true;
+    }
+    return false;
+}
+
+static void load_config_files(const struct boot_module *cfg)
+{
+    const char *t = (const char *)(uintptr_t)cfg->base;
+    uint64_t n = cfg->size;
+
+    for (uint64_t pos = 0; pos < n;) {
+        uint64_t end = pos;
+        while (end < n && t[end] != '\n')
+            end++;
+        uint64_t i = pos;
+        while (i < end && (t[i] == ' ' || t[i] == '\t'))
+            i++;
+        const char *key = NULL;
+        if (starts_with(t + i, end - i, "kernel"))
+            key = "kernel", i += 6;
+        else if (starts_with(t + i, end - i, "module"))
+            key = "module", i += 6;
+        if (key) {
+            while (i < end && (t[i] == ' ' || t[i] == '\t'))
+                i++;
+            if (i < end && t[i] == '=') {
+                i++;
+                while (i < end && (t[i] == ' ' || t[i] == '\t'))
+                    i++;
+                char path[BOOT_NAME_MAX];
+                size_t k = 0;
+                while (i < end && t[i] != ' ' && t[i] != '\t' && t[i] != '\r' &&
+                       t[i] != '#' && t[i] != ';' && k + 1 < sizeof(path))
+                    path[k++] = t[i++];
+                path[k] = 0;
+                if (k && !module_loaded(path) && load_module(path) == EFI_NOT_FOUND)
+                    say("hvboot: \\hv\\%s (%s in the configuration) not found\n", path, key);
+            }
+        }
+        pos = end + 1;
+    }
+}
+
 /* ---- the core image (ELF64, System V ABI gABI "Program Header") --------- */
 
 struct elf64_ehdr {
@@ -1013,6 +1079,8 @@ static EFI_STATUS run(uint64_t tsc)
         say("hvboot: no \\hv\\%s; the core will use its defaults\n", CONFIG_PATH);
     else if (s != EFI_SUCCESS)
         return s;
+    else
+        load_config_files(&bi->modules[bi->module_count - 1]);
     root->Close(root);
     root = NULL;
     find_rsdp();

@@ -1,0 +1,20 @@
+#!/bin/bash
+# The UEFI path with a guest: hvrun builds an ESP holding the core, the
+# configuration and the guest; hvboot loads the files the configuration
+# names; the multiboot guest passes its checks; the machine ends through
+# the test exit (OVMF in Bochs has no ACPI).
+. "$(dirname "$0")/lib.sh"
+"$ROOT/scripts/hvrun" "$BUILD/guests/hello-uefi.cfg" --emulator bochs --firmware uefi \
+    --cpus 1 --timeout 300 --quiet --log "$LOG"
+BOOT_RC=$?
+tr -d '\r' < "$LOG" > "$LOG.txt"
+expect "^hvboot: module hello.elf at 0x[0-9a-f]+, [0-9]+ bytes" "hvboot loaded the guest named by the configuration"
+expect "^boot: UEFI path" "core entered from hvboot"
+expect "^guest hello: 32 MiB at host 0x[0-9a-f]+, cpu0, multiboot entry" "guest placed"
+expect "^\[hello\] ok: VMXON raises #UD" "guest checks ran"
+expect "^\[hello\] all checks done" "guest ran to the end"
+reject "FAIL" "no check failed"
+expect "^guest hello stopped: wrote 0 to the test-exit port 0xf4 \(status 0\)" "guest stopped with 0"
+expect "^power: test exit \(status 0\)" "ended through the test exit"
+expect_rc 0 "hvrun: every guest stopped with status 0"
+finish
