@@ -174,6 +174,7 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
     }
     g->vcpu.guest = g;
     g->vcpu.vpid = (uint16_t)(index + 1);
+    vmsr_reset(&g->vcpu.msr, true);
     cpus[cpu]->guest = g;
     kprintf("guest %s: %lu MiB at host %#lx, cpu%d, %s entry %#lx\n", g->name,
             g->ram_size >> 20, g->ram_hpa, cpu, g->entry_real ? "real-mode" : "multiboot",

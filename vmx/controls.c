@@ -35,7 +35,8 @@ int vmx_controls_compute(const struct vmx_caps *c, struct vmx_controls *o,
         /* Every port and MSR access goes through the bitmaps; HLT blocks
          * the vCPU. CR3 accesses need no exits with EPT. */
         { "processor-based", VMX_PROC_HLT_EXITING | VMX_PROC_IO_BITMAPS |
-          VMX_PROC_MSR_BITMAPS | VMX_PROC_SECONDARY_CTLS, 0, &c->proc, &o->proc },
+          VMX_PROC_MSR_BITMAPS | VMX_PROC_SECONDARY_CTLS, VMX_PROC_TSC_OFFSETTING,
+          &c->proc, &o->proc },
         /* EPT isolates guests; unrestricted guest runs real mode and
          * unpaged protected mode (multiboot) natively. RDTSCP, INVPCID and
          * XSAVES would #UD in the guest without their enables. */

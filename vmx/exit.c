@@ -10,6 +10,8 @@
 #include <arch/tsc.h>
 #include <arch/lapic.h>
 #include <arch/idt.h>
+#include <arch/msr.h>
+#include <arch/vmsr.h>
 #include <hv/console.h>
 #include <hv/guest.h>
 #include <hv/hypercall.h>
@@ -155,27 +157,45 @@ static enum exit_action exit_io(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-/* MSRs: everything exits (the bitmap is all ones). Only harmless ones are
- * answered for now; IA32_FEATURE_CONTROL reads as locked with VMX off;
- * everything else raises #GP in the guest, as on a CPU without it. */
+/* MSRs: every access exits (the bitmap is all ones); the policy is the
+ * pure vmx/vmsr.c. */
+static uint64_t vmcs_read_any(uint32_t f)
+{
+    switch (VMCS_WIDTH(f)) {
+    case VMCS_W16: return __vmcs_read16(f, __func__);
+    case VMCS_W32: return __vmcs_read32(f, __func__);
+    case VMCS_W64: return __vmcs_read64(f, __func__);
+    default: return __vmcs_readnat(f, __func__);
+    }
+}
+
+static void vmcs_write_any(uint32_t f, uint64_t v)
+{
+    switch (VMCS_WIDTH(f)) {
+    case VMCS_W16: __vmcs_write16(f, (uint16_t)v, __func__); break;
+    case VMCS_W32: __vmcs_write32(f, (uint32_t)v, __func__); break;
+    case VMCS_W64: __vmcs_write64(f, v, __func__); break;
+    default: __vmcs_writenat(f, v, __func__); break;
+    }
+}
+
 static enum exit_action exit_rdmsr(struct vcpu *v)
 {
-    uint32_t msr = (uint32_t)v->regs.rcx;
-    uint64_t val;
+    uint32_t msr = (uint32_t)v->regs.rcx, field = 0;
+    uint64_t val = 0;
 
-    switch (msr) {
-    case 0x3a:                      /* IA32_FEATURE_CONTROL: locked, no VMX */
-        val = 1;
-        break;
-    case 0x10:                      /* IA32_TIME_STAMP_COUNTER */
-        val = rdtsc();
-        break;
-    case 0x1b:                      /* IA32_APIC_BASE: xAPIC enabled, BSP */
-        val = 0xfee00000ULL | BIT(11) | BIT(8);
-        break;
-    default:
+    switch (vmsr_read(&v->msr, msr, &val, &field)) {
+    case VMSR_GP:
         vcpu_inject_exception(v, VEC_GP, true, 0);
         return EXIT_RESUME;
+    case VMSR_VMCS:
+        val = vmcs_read_any(field);
+        break;
+    case VMSR_TSC:
+        val = rdtsc() + vmcs_read64(VMCS_TSC_OFFSET);
+        break;
+    case VMSR_OK:
+        break;
     }
     v->regs.rax = (uint32_t)val;
     v->regs.rdx = val >> 32;
@@ -185,7 +205,34 @@ static enum exit_action exit_rdmsr(struct vcpu *v)
 
 static enum exit_action exit_wrmsr(struct vcpu *v)
 {
-    vcpu_inject_exception(v, VEC_GP, true, 0);
+    uint32_t msr = (uint32_t)v->regs.rcx, field = 0;
+    uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+
+    switch (vmsr_write(&v->msr, msr, val, &field)) {
+    case VMSR_GP:
+        vcpu_inject_exception(v, VEC_GP, true, 0);
+        return EXIT_RESUME;
+    case VMSR_VMCS:
+        if (field == VMCS_GUEST_EFER) {
+            uint64_t old = vmcs_read64(VMCS_GUEST_EFER);
+            /* LMA is the CPU's to set; LME can't change while paging is on
+             * (SDM Vol. 3A 10.8.5). */
+            if (((old ^ val) & EFER_LME) && (v->cr0_shadow & CR0_PG)) {
+                vcpu_inject_exception(v, VEC_GP, true, 0);
+                return EXIT_RESUME;
+            }
+            val = (val & ~EFER_LMA) | (old & EFER_LMA);
+        }
+        vmcs_write_any(field, val);
+        break;
+    case VMSR_TSC:
+        /* Writing the TSC moves this guest's view only. */
+        vmcs_write64(VMCS_TSC_OFFSET, val - rdtsc());
+        break;
+    case VMSR_OK:
+        break;
+    }
+    vcpu_skip_insn(v);
     return EXIT_RESUME;
 }
 
@@ -265,7 +312,7 @@ const struct exit_entry exit_table[EXIT_REASON_COUNT] = {
     [25] = E("VMWRITE", exit_vmx_insn),
     [26] = E("VMXOFF", exit_vmx_insn),
     [27] = E("VMXON", exit_vmx_insn),
-    [28] = E("control-register access", exit_unexpected),
+    [28] = E("control-register access", exit_cr_access),
     [29] = E("MOV DR", exit_unexpected),
     [30] = E("I/O instruction", exit_io),
     [31] = E("RDMSR", exit_rdmsr),

@@ -159,12 +159,20 @@ static void control_registers(struct vcpu *v, const struct vmx_caps *c)
     uint64_t cr0 = CR0_PE | CR0_ET;
     uint64_t cr4 = 0;
 
+    v->cr0_fixed0 = cr0_fixed;
+    v->cr0_fixed1 = c->cr0_fixed1 | CR0_PE | CR0_PG;
+    v->cr4_fixed0 = c->cr4_fixed0;
+    v->cr4_fixed1 = c->cr4_fixed1;
+    /* Owned: the fixed bits, and CD/NW (a guest may not turn caching off
+     * for memory the host shares with others). */
+    v->cr0_mask = cr0_fixed | CR0_CD | CR0_NW;
+    v->cr4_mask = c->cr4_fixed0 | CR4_VMXE;
     v->cr0_shadow = cr0;
     v->cr4_shadow = cr4;
     vmcs_writenat(VMCS_GUEST_CR0, (cr0 | cr0_fixed) & c->cr0_fixed1);
     vmcs_writenat(VMCS_GUEST_CR4, (cr4 | c->cr4_fixed0) & c->cr4_fixed1);
-    vmcs_writenat(VMCS_CR0_MASK, cr0_fixed | CR0_CD | CR0_NW);
-    vmcs_writenat(VMCS_CR4_MASK, c->cr4_fixed0 | CR4_VMXE);
+    vmcs_writenat(VMCS_CR0_MASK, v->cr0_mask);
+    vmcs_writenat(VMCS_CR4_MASK, v->cr4_mask);
     vmcs_writenat(VMCS_CR0_READ_SHADOW, cr0);
     vmcs_writenat(VMCS_CR4_READ_SHADOW, cr4);
 }
@@ -207,6 +215,7 @@ int vcpu_vmcs_create(struct vcpu *v, struct percpu *pc)
     vmcs_write32(VMCS_PROC2_CTLS, ctl.proc2);
     vmcs_write32(VMCS_EXIT_CTLS, ctl.exit);
     vmcs_write32(VMCS_ENTRY_CTLS, ctl.entry);
+    v->entry_ctls = ctl.entry;
     vmcs_write32(VMCS_EXCEPTION_BITMAP, 1u << 18);   /* #MC: the host's business */
     vmcs_write32(VMCS_PF_ERROR_MASK, 0);
     vmcs_write32(VMCS_PF_ERROR_MATCH, 0);

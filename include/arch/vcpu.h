@@ -4,6 +4,7 @@
 #define ARCH_VCPU_H
 
 #include <hv/compiler.h>
+#include <arch/vmsr.h>
 
 /* Order fixed by vmx/entry.asm. */
 struct guest_regs {
@@ -22,6 +23,12 @@ struct vcpu {
     uint16_t vpid;
     bool launched;
     uint64_t cr0_shadow, cr4_shadow;   /* what the guest believes */
+    struct vmsr msr;                   /* virtualized MSRs */
+    /* VMX fixed bits (with unrestricted guest, PE and PG are free) and
+     * the bits owned by the host (guest/host masks). */
+    uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+    uint64_t cr0_mask, cr4_mask;
+    uint32_t entry_ctls;
     /* the exit being handled */
     uint32_t exit_reason;
     uint64_t exit_qual;
@@ -38,6 +45,11 @@ void vcpu_dump(struct vcpu *v, const char *why);
 void vcpu_set_entry(struct vcpu *v);
 /* Run until the guest stops (vmx/run.c). */
 void vcpu_run(struct vcpu *v);
+
+/* General register N as numbered in exit qualifications (SDM Vol. 3C
+ * table 28-3: 0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP, 5 RBP, 6 RSI, 7 RDI, 8-15). */
+uint64_t vcpu_gpr(struct vcpu *v, unsigned n);
+void vcpu_set_gpr(struct vcpu *v, unsigned n, uint64_t val);
 
 /* Skip the instruction that caused the exit. */
 void vcpu_skip_insn(struct vcpu *v);

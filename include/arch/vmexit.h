@@ -25,4 +25,7 @@ extern const struct exit_entry exit_table[EXIT_REASON_COUNT];
 enum exit_action vmexit_dispatch(struct vcpu *v);
 const char *vmexit_name(uint32_t reason);
 
+/* Handlers that live in their concern's file. */
+enum exit_action exit_cr_access(struct vcpu *v);
+
 #endif

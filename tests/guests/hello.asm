@@ -102,6 +102,68 @@ _start:
     mov esi, c_vmxon
     call check
 
+    mov dword [last_vector], 0          ; CR4.VMXE is not the guest's: #GP
+    mov dword [skip_len], .cr4w_end - .cr4w
+    mov eax, cr4
+    or eax, 1 << 13
+.cr4w:
+    mov cr4, eax
+.cr4w_end:
+    cmp dword [last_vector], 13
+    mov esi, c_cr4vmxe
+    call check
+
+    mov eax, cr4                        ; and CR4 reads without it
+    test eax, 1 << 13
+    mov esi, c_cr4read
+    call check
+
+    mov eax, cr4                        ; a CR4 bit the guest owns round-trips
+    or eax, 1 << 9                      ; OSFXSR
+    mov cr4, eax
+    mov eax, cr4
+    and eax, 1 << 9
+    cmp eax, 1 << 9
+    mov esi, c_cr4osfx
+    call check
+
+    mov eax, cr0                        ; CR0.TS set, then CLTS
+    or eax, 1 << 3
+    mov cr0, eax
+    clts
+    mov eax, cr0
+    test eax, 1 << 3
+    mov esi, c_clts
+    call check
+
+    mov ecx, 0x2ff                      ; MTRR default type round-trips
+    mov eax, 0xc06
+    xor edx, edx
+    wrmsr
+    xor eax, eax
+    rdmsr
+    cmp eax, 0xc06
+    mov esi, c_mtrr
+    call check
+
+    mov ecx, 0x277                      ; PAT starts at its power-on value
+    rdmsr
+    cmp eax, 0x00070406
+    mov esi, c_pat
+    call check
+
+    mov dword [last_vector], 0          ; EFER reserved bit: #GP
+    mov dword [skip_len], .efer_end - .efer
+    mov ecx, 0xc0000080
+    mov eax, 1 << 12
+    xor edx, edx
+.efer:
+    wrmsr
+.efer_end:
+    cmp dword [last_vector], 13
+    mov esi, c_efer
+    call check
+
     mov eax, 0                          ; VMCALL version
     vmcall
     cmp eax, 0x100
@@ -142,6 +204,13 @@ c_fc:      db "IA32_FEATURE_CONTROL locked with VMX off", 0
 c_vmxmsr:  db "VMX capability MSR raises #GP", 0
 c_vmxon:   db "VMXON raises #UD", 0
 c_version: db "version hypercall", 0
+c_cr4vmxe: db "setting CR4.VMXE raises #GP", 0
+c_cr4read: db "CR4 reads without VMXE", 0
+c_cr4osfx: db "CR4.OSFXSR round-trips", 0
+c_clts:    db "CLTS clears CR0.TS", 0
+c_mtrr:    db "MTRR default type round-trips", 0
+c_pat:     db "PAT reads its power-on value", 0
+c_efer:    db "EFER reserved bit raises #GP", 0
 c_hcwrite: db "console hypercall", 0
 c_enosys:  db "unknown hypercall returns -ENOSYS", 0
 s_hc:      db "written through a hypercall", 10

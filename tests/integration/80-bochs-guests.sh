@@ -15,6 +15,9 @@ for c in "EAX holds the multiboot magic" "memory information present" \
          "CPUID 0x40000000 signature" "CPUID 0x40000010 TSC frequency" \
          "unclaimed port reads 0xff" "IA32_FEATURE_CONTROL locked with VMX off" \
          "VMX capability MSR raises #GP" "VMXON raises #UD" "version hypercall" \
+         "setting CR4.VMXE raises #GP" "CR4 reads without VMXE" "CR4.OSFXSR round-trips" \
+         "CLTS clears CR0.TS" "MTRR default type round-trips" "PAT reads its power-on value" \
+         "EFER reserved bit raises #GP" \
          "console hypercall" "unknown hypercall returns -ENOSYS"; do
     expect "^\[hello\] ok: $c" "hello: $c"
 done

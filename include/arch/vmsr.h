@@ -1,0 +1,43 @@
+/*
+ * Guest MSR policy, pure logic: which MSRs a guest may use and what it
+ * sees. Every MSR access exits (the bitmap is all ones); this module
+ * decides:
+ *   - VMCS-backed MSRs (EFER, PAT, SYSENTER_*, FS/GS base) are read and
+ *     written in the guest-state area (the caller does the VMREAD/VMWRITE);
+ *   - virtualized MSRs (APIC base, MISC_ENABLE, MTRRs, FEATURE_CONTROL,
+ *     TSC deadline, machine-check status) live in struct vmsr;
+ *   - everything else raises #GP, as on a CPU without the MSR.
+ */
+#ifndef ARCH_VMSR_H
+#define ARCH_VMSR_H
+
+#include <hv/compiler.h>
+
+#define VMSR_VAR_MTRRS 8
+
+struct vmsr {
+    uint64_t apic_base;
+    uint64_t misc_enable;
+    uint64_t mtrr_def_type;
+    uint64_t mtrr_fixed[11];
+    uint64_t mtrr_var[VMSR_VAR_MTRRS * 2];      /* base, mask pairs */
+    uint64_t tsc_deadline;
+    uint64_t tsc_adjust;
+};
+
+enum vmsr_result {
+    VMSR_OK = 0,        /* value read or written in struct vmsr */
+    VMSR_GP,            /* inject #GP(0) */
+    VMSR_VMCS,          /* access the VMCS field *field */
+    VMSR_TSC,           /* IA32_TIME_STAMP_COUNTER: the caller reads RDTSC (+ offset) */
+};
+
+/* Power-on values (SDM Vol. 3A 10.1.1, table 10-1): APIC enabled at
+ * 0xfee00000 (BSP flag for the boot vCPU), MTRRs disabled. */
+void vmsr_reset(struct vmsr *s, bool bsp);
+enum vmsr_result vmsr_read(const struct vmsr *s, uint32_t msr, uint64_t *val, uint32_t *field);
+/* EFER writes are checked here (reserved bits, LME while paging on); the
+ * caller writes the VMCS and sets IA32_EFER.LMA itself on paging enable. */
+enum vmsr_result vmsr_write(struct vmsr *s, uint32_t msr, uint64_t val, uint32_t *field);
+
+#endif
