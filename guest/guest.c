@@ -4,6 +4,7 @@
 #include <hv/fmt.h>
 #include <hv/layout.h>
 #include <hv/vdev.h>
+#include <arch/vmexit.h>
 #include <stdarg.h>
 
 void guest_stop(struct guest *g, int status, const char *fmt, ...)
@@ -19,6 +20,23 @@ void guest_stop(struct guest *g, int status, const char *fmt, ...)
     g->stop_status = status;
     g->state = GUEST_STOPPED;
     kprintf("guest %s stopped: %s (status %d)\n", g->name, g->stop_reason, status);
+    guest_print_exits(g);
+}
+
+/* "guest NAME: N exits: CPUID 12, I/O instruction 840, ..." on one line. */
+void guest_print_exits(const struct guest *g)
+{
+    char line[400];
+    int n = hv_snprintf(line, sizeof(line), "guest %s: %lu exits", g->name, g->exit_total);
+    const char *sep = ": ";
+    for (unsigned r = 0; r <= EXIT_REASON_MAX && n > 0 && (size_t)n < sizeof(line); r++) {
+        if (!g->exits[r])
+            continue;
+        n += hv_snprintf(line + n, sizeof(line) - (size_t)n, "%s%s %lu", sep,
+                         r < EXIT_REASON_MAX ? vmexit_name(r) : "other", g->exits[r]);
+        sep = ", ";
+    }
+    kprintf("%s\n", line);
 }
 
 void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len)

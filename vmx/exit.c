@@ -12,6 +12,7 @@
 #include <arch/idt.h>
 #include <arch/msr.h>
 #include <arch/vmsr.h>
+#include <arch/gpt.h>
 #include <hv/console.h>
 #include <hv/guest.h>
 #include <hv/hypercall.h>
@@ -132,6 +133,70 @@ static enum exit_action exit_hlt(struct vcpu *v)
     return EXIT_STOP;
 }
 
+static const void *gpt_read(void *ctx, uint64_t gpa, size_t len)
+{
+    return guest_ptr(ctx, gpa, len);
+}
+
+/* Guest linear -> host pointer for `len` bytes, through the guest's own
+ * page tables; NULL when unmapped or outside the guest's memory. */
+static uint8_t *guest_linear_ptr(struct vcpu *v, uint64_t lin, unsigned len)
+{
+    struct gpt_ctx c = { gpt_read, v->guest, vmcs_readnat(VMCS_GUEST_CR0),
+                         vmcs_readnat(VMCS_GUEST_CR3), vmcs_readnat(VMCS_GUEST_CR4),
+                         vmcs_read64(VMCS_GUEST_EFER) };
+    uint64_t a, b;
+    if (gpt_translate(&c, lin, &a) || gpt_translate(&c, lin + len - 1, &b) || b != a + len - 1)
+        return NULL;        /* unmapped, or split over discontiguous pages */
+    return guest_ptr(v->guest, a, len);
+}
+
+/* INS/OUTS with or without REP (SDM Vol. 2B; exit information: SDM Vol.
+ * 3C 28.2.5, table 28-8). Up to 4096 iterations per exit; a longer REP
+ * resumes at the same instruction with RCX counted down. */
+static enum exit_action string_io(struct vcpu *v, const struct io_device *d, uint16_t port,
+                                  unsigned size, bool in, bool rep)
+{
+    static const uint32_t seg_base[6] = { VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE,
+        VMCS_GUEST_SS_BASE, VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE };
+    uint32_t info = vmcs_read32(VMCS_EXIT_INSN_INFO);
+    unsigned asz = (info >> 7) & 7, seg = in ? 0 : (info >> 15) & 7;
+    uint64_t amask = asz == 0 ? 0xffff : asz == 1 ? 0xffffffff : ~0ULL;
+    uint64_t base = seg < 6 ? __vmcs_readnat(seg_base[seg], __func__) : 0;
+    bool down = vmcs_readnat(VMCS_GUEST_RFLAGS) & BIT(10);     /* DF */
+    uint64_t idx = in ? v->regs.rdi : v->regs.rsi;
+    uint64_t count = rep ? (v->regs.rcx & amask) : 1;
+    struct guest *g = v->guest;
+
+    for (unsigned n = 0; count && n < 4096; n++, count--) {
+        uint8_t *p = guest_linear_ptr(v, base + (idx & amask), size);
+        if (!p)
+            return stop_with_dump(v, "string I/O with a buffer outside the guest's memory");
+        uint32_t val = 0xffffffffu;
+        if (in) {
+            if (d && d->read)
+                val = d->read(g, d->dev, port, size);
+            memcpy(p, &val, size);
+        } else {
+            memcpy(&val, p, size);
+            if (d && d->write)
+                d->write(g, d->dev, port, size, val);
+        }
+        idx = (idx & ~amask) | ((down ? idx - size : idx + size) & amask);
+        if (g->state == GUEST_STOPPED)
+            return EXIT_STOP;
+    }
+    if (in)
+        v->regs.rdi = idx;
+    else
+        v->regs.rsi = idx;
+    if (rep)
+        v->regs.rcx = (v->regs.rcx & ~amask) | count;
+    if (!count)
+        vcpu_skip_insn(v);
+    return EXIT_RESUME;
+}
+
 /* I/O (SDM Vol. 3C 28.2.1, table 28-5). Unclaimed ports behave like an
  * empty ISA bus: reads return all ones, writes vanish. */
 static enum exit_action exit_io(struct vcpu *v)
@@ -142,9 +207,9 @@ static enum exit_action exit_io(struct vcpu *v)
     uint16_t port = (uint16_t)(q >> 16);
     uint32_t mask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
 
-    if (string)
-        return stop_with_dump(v, "string I/O (INS/OUTS) is not emulated yet");
     const struct io_device *d = guest_find_io(v->guest, port);
+    if (string)
+        return string_io(v, d, port, size, in, q & BIT(5));
     if (in) {
         uint32_t val = d && d->read ? d->read(v->guest, d->dev, port, size) : 0xffffffffu;
         v->regs.rax = (v->regs.rax & ~(uint64_t)mask) | (val & mask);

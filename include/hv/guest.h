@@ -60,6 +60,8 @@ struct guest {
 
 /* Stop the guest: prints "guest NAME stopped: REASON (status N)". */
 void guest_stop(struct guest *g, int status, const char *fmt, ...) __printf(3, 4);
+/* One line with the guest's exit counts per reason. */
+void guest_print_exits(const struct guest *g);
 /* Guest-physical memory as a host pointer; NULL outside the guest's RAM. */
 void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len);
 /* Register an I/O device; false when the range overlaps one already there. */

@@ -164,6 +164,19 @@ _start:
     mov esi, c_efer
     call check
 
+    mov esi, s_outs                     ; string I/O: REP OUTSB to the UART
+    mov ecx, s_outs_end - s_outs
+    mov dx, 0x3f8
+    cld
+    rep outsb
+    mov edi, insbuf                     ; REP INSB from nobody's port
+    mov ecx, 4
+    mov dx, 0x2e0
+    rep insb
+    cmp dword [insbuf], 0xffffffff
+    mov esi, c_insb
+    call check
+
     mov eax, 0                          ; VMCALL version
     vmcall
     cmp eax, 0x100
@@ -211,6 +224,9 @@ c_clts:    db "CLTS clears CR0.TS", 0
 c_mtrr:    db "MTRR default type round-trips", 0
 c_pat:     db "PAT reads its power-on value", 0
 c_efer:    db "EFER reserved bit raises #GP", 0
+c_insb:    db "REP INSB from an unclaimed port reads 0xff", 0
+s_outs:    db "written with REP OUTSB", 10
+s_outs_end:
 c_hcwrite: db "console hypercall", 0
 c_enosys:  db "unknown hypercall returns -ENOSYS", 0
 s_hc:      db "written through a hypercall", 10
@@ -221,6 +237,7 @@ section .bss
 alignb 16
 mb_magic: resd 1
 mb_info:  resd 1
+insbuf:   resd 1
 idt:      resb 256 * 8
 alignb 4096
 vmxon_area: resb 4096

@@ -17,11 +17,13 @@ for c in "EAX holds the multiboot magic" "memory information present" \
          "VMX capability MSR raises #GP" "VMXON raises #UD" "version hypercall" \
          "setting CR4.VMXE raises #GP" "CR4 reads without VMXE" "CR4.OSFXSR round-trips" \
          "CLTS clears CR0.TS" "MTRR default type round-trips" "PAT reads its power-on value" \
-         "EFER reserved bit raises #GP" \
+         "EFER reserved bit raises #GP" "REP INSB from an unclaimed port reads 0xff" \
          "console hypercall" "unknown hypercall returns -ENOSYS"; do
     expect "^\[hello\] ok: $c" "hello: $c"
 done
 expect "^\[hello\] written through a hypercall" "hypercall console output"
+expect "^\[hello\] written with REP OUTSB" "string output through the UART"
+expect "^guest hello: [0-9]+ exits: .*CPUID [0-9]+.*VMCALL 3" "per-reason exit counts"
 expect "^\[realmode\] ok: CR0.PE is clear" "real mode: CR0.PE clear"
 expect "^\[realmode\] ok: real-mode segment bases" "real mode: segment bases"
 reject "FAIL" "no check failed"
