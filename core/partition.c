@@ -16,6 +16,9 @@
 #include <arch/percpu.h>
 #include <arch/vmcs.h>
 #include <arch/cpu.h>
+#include <arch/lapic.h>
+#include <arch/tsc.h>
+#include <arch/vmexit.h>
 
 static struct guest *guests[CONFIG_MAX_GUESTS];
 static unsigned guest_count;
@@ -175,6 +178,11 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
     g->vcpu.guest = g;
     g->vcpu.vpid = (uint16_t)(index + 1);
     vmsr_reset(&g->vcpu.msr, true);
+    /* The virtual APIC timer runs at the bus clock the guest is told
+     * about (CPUID 0x40000010 EBX): the host LAPIC timer's input clock. */
+    uint64_t bus_hz = lapic_timer_hz() * 16;
+    vlapic_reset(&g->vcpu.lapic, 0, bus_hz ? MAX(tsc_hz() / bus_hz, 1) : 1);
+    apic_base_changed(&g->vcpu, g->vcpu.msr.apic_base);
     cpus[cpu]->guest = g;
     kprintf("guest %s: %lu MiB at host %#lx, cpu%d, %s entry %#lx\n", g->name,
             g->ram_size >> 20, g->ram_hpa, cpu, g->entry_real ? "real-mode" : "multiboot",

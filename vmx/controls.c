@@ -31,7 +31,7 @@ int vmx_controls_compute(const struct vmx_caps *c, struct vmx_controls *o,
     const struct want wants[] = {
         /* External interrupts and NMIs belong to the host. */
         { "pin-based", VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING,
-          VMX_PIN_VIRTUAL_NMIS, &c->pin, &o->pin },
+          VMX_PIN_VIRTUAL_NMIS | VMX_PIN_PREEMPTION_TIMER, &c->pin, &o->pin },
         /* Every port and MSR access goes through the bitmaps; HLT blocks
          * the vCPU. CR3 accesses need no exits with EPT. */
         { "processor-based", VMX_PROC_HLT_EXITING | VMX_PROC_IO_BITMAPS |

@@ -29,6 +29,12 @@
 void vcpu_skip_insn(struct vcpu *v)
 {
     vmcs_writenat(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + v->exit_insn_len);
+    /* An emulated instruction ends the one-instruction shadow of a
+     * preceding STI or MOV SS, as executing it would have (SDM Vol. 3C
+     * 25.4.2, table 25-3): "sti; hlt" must be able to take an interrupt. */
+    uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+    if (intr & 3)
+        vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3u);
 }
 
 void vcpu_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
@@ -42,7 +48,7 @@ void vcpu_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint3
     vmcs_write32(VMCS_ENTRY_INTR_INFO, info);
 }
 
-static enum exit_action stop_with_dump(struct vcpu *v, const char *why)
+enum exit_action stop_with_dump(struct vcpu *v, const char *why)
 {
     vcpu_dump(v, why);
     guest_stop(v->guest, 255, "%s (exit reason %u)", why, v->exit_reason);
@@ -127,10 +133,7 @@ static enum exit_action exit_hlt(struct vcpu *v)
         guest_stop(v->guest, 0, "halted with interrupts disabled");
         return EXIT_STOP;
     }
-    /* No virtual interrupt source can wake the vCPU yet (the virtual LAPIC
-     * is the next step), so waiting would be forever. */
-    guest_stop(v->guest, 0, "halted, and no virtual interrupt source exists yet");
-    return EXIT_STOP;
+    return apic_halt(v);
 }
 
 static const void *gpt_read(void *ctx, uint64_t gpa, size_t len)
@@ -140,7 +143,7 @@ static const void *gpt_read(void *ctx, uint64_t gpa, size_t len)
 
 /* Guest linear -> host pointer for `len` bytes, through the guest's own
  * page tables; NULL when unmapped or outside the guest's memory. */
-static uint8_t *guest_linear_ptr(struct vcpu *v, uint64_t lin, unsigned len)
+uint8_t *guest_linear_ptr(struct vcpu *v, uint64_t lin, unsigned len)
 {
     struct gpt_ctx c = { gpt_read, v->guest, vmcs_readnat(VMCS_GUEST_CR0),
                          vmcs_readnat(VMCS_GUEST_CR3), vmcs_readnat(VMCS_GUEST_CR4),
@@ -248,6 +251,18 @@ static enum exit_action exit_rdmsr(struct vcpu *v)
 {
     uint32_t msr = (uint32_t)v->regs.rcx, field = 0;
     uint64_t val = 0;
+    bool gp;
+
+    if (apic_msr_read(v, msr, &val, &gp)) {
+        if (gp) {
+            vcpu_inject_exception(v, VEC_GP, true, 0);
+            return EXIT_RESUME;
+        }
+        v->regs.rax = (uint32_t)val;
+        v->regs.rdx = val >> 32;
+        vcpu_skip_insn(v);
+        return EXIT_RESUME;
+    }
 
     switch (vmsr_read(&v->msr, msr, &val, &field)) {
     case VMSR_GP:
@@ -272,6 +287,15 @@ static enum exit_action exit_wrmsr(struct vcpu *v)
 {
     uint32_t msr = (uint32_t)v->regs.rcx, field = 0;
     uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+    bool gp;
+
+    if (apic_msr_write(v, msr, val, &gp)) {
+        if (gp)
+            vcpu_inject_exception(v, VEC_GP, true, 0);
+        else
+            vcpu_skip_insn(v);
+        return EXIT_RESUME;
+    }
 
     switch (vmsr_write(&v->msr, msr, val, &field)) {
     case VMSR_GP:
@@ -295,10 +319,18 @@ static enum exit_action exit_wrmsr(struct vcpu *v)
         vmcs_write64(VMCS_TSC_OFFSET, val - rdtsc());
         break;
     case VMSR_OK:
+        if (msr == MSR_IA32_APIC_BASE)
+            apic_base_changed(v, v->msr.apic_base);
         break;
     }
     vcpu_skip_insn(v);
     return EXIT_RESUME;
+}
+
+static enum exit_action exit_resume(struct vcpu *v)
+{
+    (void)v;
+    return EXIT_RESUME;     /* delivery happens before the next entry */
 }
 
 static enum exit_action exit_vmcall(struct vcpu *v)
@@ -311,6 +343,9 @@ static enum exit_action exit_vmcall(struct vcpu *v)
 
 static enum exit_action exit_ept_violation(struct vcpu *v)
 {
+    uint64_t gpa = vmcs_read64(VMCS_GUEST_PHYS_ADDR);
+    if (apic_mmio(v, gpa))
+        return v->guest->state == GUEST_STOPPED ? EXIT_STOP : EXIT_RESUME;
     char why[96];
     hv_snprintf(why, sizeof(why), "access to guest-physical %#lx outside its memory",
                 vmcs_read64(VMCS_GUEST_PHYS_ADDR));
@@ -356,7 +391,7 @@ const struct exit_entry exit_table[EXIT_REASON_COUNT] = {
     [4] = E("SIPI", exit_unexpected),
     [5] = E("I/O SMI", exit_unexpected),
     [6] = E("other SMI", exit_unexpected),
-    [7] = E("interrupt window", exit_unexpected),
+    [7] = E("interrupt window", exit_resume),
     [8] = E("NMI window", exit_unexpected),
     [9] = E("task switch", exit_unexpected),
     [10] = E("CPUID", exit_cpuid),
@@ -401,7 +436,7 @@ const struct exit_entry exit_table[EXIT_REASON_COUNT] = {
     [49] = E("EPT misconfiguration", exit_unexpected),
     [50] = E("INVEPT", exit_vmx_insn),
     [51] = E("RDTSCP", exit_unexpected),
-    [52] = E("VMX-preemption timer expired", exit_unexpected),
+    [52] = E("VMX-preemption timer expired", exit_resume),
     [53] = E("INVVPID", exit_vmx_insn),
     [54] = E("WBINVD", exit_cache),
     [55] = E("XSETBV", exit_xsetbv),

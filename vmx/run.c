@@ -24,6 +24,7 @@ void vcpu_run(struct vcpu *v)
         /* Interrupts stay off around entry and exit; external interrupts
          * arriving in the guest exit and are handled in the dispatcher. */
         irq_disable();
+        apic_deliver(v);
         int rc = vmx_enter(&v->regs, v->launched);
         if (rc != 0) {
             uint32_t err = rc == 2 ? vmcs_read32(VMCS_VM_INSN_ERROR) : 0;

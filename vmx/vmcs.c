@@ -216,6 +216,11 @@ int vcpu_vmcs_create(struct vcpu *v, struct percpu *pc)
     vmcs_write32(VMCS_EXIT_CTLS, ctl.exit);
     vmcs_write32(VMCS_ENTRY_CTLS, ctl.entry);
     v->entry_ctls = ctl.entry;
+    v->proc_ctls = ctl.proc;
+    v->preemption_timer = (ctl.pin & VMX_PIN_PREEMPTION_TIMER) != 0;
+    v->preemption_rate = c->preemption_timer_rate;
+    if (v->preemption_timer)
+        vmcs_write32(VMCS_PREEMPTION_TIMER, 0xffffffff);
     vmcs_write32(VMCS_EXCEPTION_BITMAP, 1u << 18);   /* #MC: the host's business */
     vmcs_write32(VMCS_PF_ERROR_MASK, 0);
     vmcs_write32(VMCS_PF_ERROR_MATCH, 0);

@@ -5,6 +5,7 @@
 
 #include <hv/compiler.h>
 #include <arch/vmsr.h>
+#include <arch/vlapic.h>
 
 /* Order fixed by vmx/entry.asm. */
 struct guest_regs {
@@ -29,6 +30,10 @@ struct vcpu {
     uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
     uint64_t cr0_mask, cr4_mask;
     uint32_t entry_ctls;
+    uint32_t proc_ctls;                /* current primary controls (interrupt window) */
+    bool preemption_timer;             /* VMX-preemption timer active */
+    unsigned preemption_rate;          /* timer counts TSC >> rate */
+    struct vlapic lapic;
     /* the exit being handled */
     uint32_t exit_reason;
     uint64_t exit_qual;

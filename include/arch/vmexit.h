@@ -28,4 +28,16 @@ const char *vmexit_name(uint32_t reason);
 /* Handlers that live in their concern's file. */
 enum exit_action exit_cr_access(struct vcpu *v);
 
+/* Shared by the handlers. */
+enum exit_action stop_with_dump(struct vcpu *v, const char *why);
+uint8_t *guest_linear_ptr(struct vcpu *v, uint64_t lin, unsigned len);
+
+/* The guest's local APIC (vmx/apic.c). */
+bool apic_mmio(struct vcpu *v, uint64_t gpa);
+bool apic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val, bool *gp);
+bool apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp);
+void apic_base_changed(struct vcpu *v, uint64_t base);
+void apic_deliver(struct vcpu *v);
+enum exit_action apic_halt(struct vcpu *v);
+
 #endif

@@ -1,0 +1,116 @@
+; Local APIC test guest: through the xAPIC page it reads its ID and
+; version, runs the timer one-shot (waking HLT) and periodic, sends itself
+; an IPI, then switches to x2APIC mode and reads its ID by MSR.
+bits 32
+
+%define APIC 0xfee00000
+
+section .multiboot
+align 4
+    dd 0x1badb002
+    dd 0
+    dd -(0x1badb002)
+
+section .text
+global _start
+_start:
+    mov esp, stack_top
+    call setup_tables
+    mov eax, timer_handler
+    mov edi, idt + 0x40 * 8
+    call set_gate
+    mov eax, ipi_handler
+    mov edi, idt + 0x41 * 8
+    call set_gate
+    mov esi, s_hello
+    call puts
+
+    mov eax, [APIC + 0x20]              ; ID register: bits 31:24
+    shr eax, 24
+    cmp eax, 0
+    mov esi, c_id
+    call check
+
+    mov eax, [APIC + 0x30]              ; version: integrated APIC (0x1x)
+    and eax, 0xf0
+    cmp eax, 0x10
+    mov esi, c_version
+    call check
+
+    mov dword [APIC + 0xf0], 0x1ff      ; software enable, spurious 0xff
+    mov dword [APIC + 0x3e0], 0xb       ; divide by 1
+    mov dword [APIC + 0x320], 0x40      ; one-shot, vector 0x40
+    mov dword [APIC + 0x380], 200000
+    sti
+    hlt                                 ; the timer must wake us
+    cli
+    cmp dword [ticks], 1
+    mov esi, c_oneshot
+    call check
+
+    mov dword [ticks], 0                ; periodic: wait for 3 interrupts
+    mov dword [APIC + 0x320], 0x20040
+    mov dword [APIC + 0x380], 100000
+.wait:
+    sti
+    hlt
+    cli
+    cmp dword [ticks], 3
+    jb .wait
+    mov dword [APIC + 0x320], 0x10040   ; masked
+    cmp dword [ticks], 3
+    mov esi, c_periodic
+    call check
+
+    sti                                 ; self IPI through the ICR
+    mov dword [APIC + 0x300], 0x00040041
+    nop
+    nop
+    cli
+    cmp dword [ipis], 1
+    mov esi, c_ipi
+    call check
+
+    mov ecx, 0x1b                       ; x2APIC mode, then the ID by MSR
+    rdmsr
+    or eax, 1 << 10
+    wrmsr
+    mov ecx, 0x802
+    rdmsr
+    cmp eax, 0
+    mov esi, c_x2id
+    call check
+
+    mov esi, s_done
+    call puts
+    jmp finish
+
+timer_handler:
+    inc dword [ticks]
+    mov dword [APIC + 0xb0], 0          ; EOI
+    iret
+
+ipi_handler:
+    inc dword [ipis]
+    mov dword [APIC + 0xb0], 0
+    iret
+
+%include "common.inc"
+
+section .data
+s_hello:    db "hello from the APIC test guest", 10, 0
+c_id:       db "APIC ID 0 through the xAPIC page", 0
+c_version:  db "APIC version register", 0
+c_oneshot:  db "one-shot timer interrupt woke HLT", 0
+c_periodic: db "periodic timer delivered 3 interrupts", 0
+c_ipi:      db "self IPI delivered", 0
+c_x2id:     db "x2APIC ID read by MSR", 0
+s_done:     db "APIC checks done", 10, 0
+
+section .bss
+alignb 16
+ticks:    resd 1
+ipis:     resd 1
+idt:      resb 256 * 8
+stack:    resb 8192
+stack_top:

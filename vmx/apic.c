@@ -1,0 +1,227 @@
+/*
+ * The guest's local APIC, host side: the register model is guest/vlapic.c
+ * (pure); here are its three doors and the delivery of what it raises.
+ *  - xAPIC: the page at 0xfee00000 is absent from the EPT, so an access
+ *    exits as an EPT violation; the instruction is fetched through the
+ *    guest's page tables, decoded (arch/x86/insn_decode.c) and emulated.
+ *  - x2APIC: MSRs 0x800-0x8ff and IA32_TSC_DEADLINE.
+ *  - Delivery: before each VM entry the highest pending vector is
+ *    injected when the guest can take it (RFLAGS.IF, no STI/MOV-SS
+ *    blocking, SDM Vol. 3C 26.3.1.5), else interrupt-window exiting asks
+ *    to be told when it can. The VMX-preemption timer brings the vCPU
+ *    out of the guest when its APIC timer is due.
+ */
+#include <arch/vmexit.h>
+#include <arch/vmcs.h>
+#include <arch/vmx_caps.h>
+#include <arch/vlapic.h>
+#include <arch/insn.h>
+#include <arch/cpu.h>
+#include <hv/console.h>
+#include <hv/guest.h>
+#include <hv/string.h>
+#include <hv/fmt.h>
+
+#define INTR_INFO_VALID BIT(31)
+#define VEC_GP 13
+
+static enum cpu_mode guest_mode(void)
+{
+    uint32_t ar = vmcs_read32(VMCS_GUEST_CS_AR);
+    if (!(vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE))
+        return CPU_MODE_16;
+    if (ar & BIT(13))
+        return CPU_MODE_64;             /* CS.L */
+    return (ar & BIT(14)) ? CPU_MODE_32 : CPU_MODE_16;     /* CS.D */
+}
+
+/* Write `size` bytes of val into register n as the CPU would: 32-bit
+ * writes zero the upper half in 64-bit mode, 8/16-bit ones merge. */
+static void set_reg(struct vcpu *v, unsigned n, bool high8, unsigned size, uint64_t val)
+{
+    uint64_t old = vcpu_gpr(v, n);
+    switch (size) {
+    case 1:
+        if (high8)
+            vcpu_set_gpr(v, n, (old & ~0xff00ULL) | ((val & 0xff) << 8));
+        else
+            vcpu_set_gpr(v, n, (old & ~0xffULL) | (val & 0xff));
+        break;
+    case 2: vcpu_set_gpr(v, n, (old & ~0xffffULL) | (val & 0xffff)); break;
+    case 4: vcpu_set_gpr(v, n, val & 0xffffffffULL); break;
+    default: vcpu_set_gpr(v, n, val); break;
+    }
+}
+
+static uint64_t get_reg(struct vcpu *v, unsigned n, bool high8)
+{
+    uint64_t r = vcpu_gpr(v, n);
+    return high8 ? (r >> 8) & 0xff : r;
+}
+
+bool apic_mmio(struct vcpu *v, uint64_t gpa)
+{
+    struct vlapic *l = &v->lapic;
+    if (l->x2apic || !l->hw_enabled || gpa < VLAPIC_BASE || gpa >= VLAPIC_BASE + 4096)
+        return false;
+
+    uint8_t bytes[15];
+    uint64_t rip = vmcs_readnat(VMCS_GUEST_RIP);
+    uint64_t lin = vmcs_readnat(VMCS_GUEST_CS_BASE) + rip;
+    size_t n = 0;
+    /* Fetch byte by byte: the instruction may end at a page boundary. */
+    while (n < sizeof(bytes)) {
+        const uint8_t *p = guest_linear_ptr(v, lin + n, 1);
+        if (!p)
+            break;
+        bytes[n++] = *p;
+    }
+    struct insn in;
+    int rc = insn_decode(bytes, n, guest_mode(), &in);
+    char why[128];
+    if (rc) {
+        hv_snprintf(why, sizeof(why), "local APIC access by an instruction the decoder refuses (%s)",
+                    insn_strerror(rc));
+        stop_with_dump(v, why);
+        return true;
+    }
+    uint32_t off = (uint32_t)(gpa - VLAPIC_BASE);
+    uint64_t now = rdtsc();
+    if (in.kind == INSN_MOV_TO_MEM) {
+        uint64_t val = in.has_imm ? (uint64_t)in.imm : get_reg(v, in.reg, in.reg_high8);
+        /* Registers are 32 bits at 16-byte offsets; other writes are
+         * ignored, as xAPIC hardware does (SDM Vol. 3A 11.4.1). */
+        if (in.mem_size == 4 && !(off & 15))
+            vlapic_write(l, off, now, (uint32_t)val);
+    } else if (in.kind == INSN_MOV_FROM_MEM || in.kind == INSN_MOVZX) {
+        uint32_t val = 0;
+        if (!(off & 15) && in.mem_size == 4)
+            vlapic_read(l, off, now, &val);
+        else if (!vlapic_read(l, off & ~15u, now, &val))
+            val = 0;
+        else
+            val = (val >> ((off & 3) * 8));
+        if (in.mem_size < 4)
+            val &= (1u << (in.mem_size * 8)) - 1;
+        set_reg(v, in.reg, in.reg_high8, in.op_size, val);
+    } else {
+        hv_snprintf(why, sizeof(why), "unsupported %s on the local APIC page",
+                    insn_kind_name(in.kind));
+        stop_with_dump(v, why);
+        return true;
+    }
+    v->exit_insn_len = in.length;
+    vcpu_skip_insn(v);
+    return true;
+}
+
+/* x2APIC MSRs; returns false when msr is not the APIC's. */
+bool apic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val, bool *gp)
+{
+    struct vlapic *l = &v->lapic;
+    *gp = false;
+    if (msr == 0x6e0) {                              /* IA32_TSC_DEADLINE */
+        *val = vlapic_get_tsc_deadline(l);
+        return true;
+    }
+    if (msr < 0x800 || msr > 0x8ff)
+        return false;
+    uint32_t v32 = 0;
+    if (!l->x2apic) {
+        *gp = true;
+        return true;
+    }
+    if (msr == 0x830) {                              /* ICR: one 64-bit register */
+        *val = vlapic_read_icr64(l);
+        return true;
+    }
+    if (!vlapic_read(l, (msr - 0x800) << 4, rdtsc(), &v32)) {
+        *gp = true;
+        return true;
+    }
+    *val = v32;
+    return true;
+}
+
+bool apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp)
+{
+    struct vlapic *l = &v->lapic;
+    *gp = false;
+    if (msr == 0x6e0) {
+        vlapic_set_tsc_deadline(l, rdtsc(), val);
+        return true;
+    }
+    if (msr < 0x800 || msr > 0x8ff)
+        return false;
+    if (!l->x2apic)
+        *gp = true;
+    else if (msr == 0x830)
+        *gp = !vlapic_write_icr64(l, rdtsc(), val);
+    else
+        *gp = (val >> 32) || !vlapic_write(l, (msr - 0x800) << 4, rdtsc(), (uint32_t)val);
+    return true;
+}
+
+void apic_base_changed(struct vcpu *v, uint64_t base)
+{
+    v->lapic.hw_enabled = (base & BIT(11)) != 0;
+    v->lapic.x2apic = (base & BIT(10)) != 0;
+}
+
+/* Before each VM entry. */
+void apic_deliver(struct vcpu *v)
+{
+    struct vlapic *l = &v->lapic;
+    uint64_t now = rdtsc();
+
+    vlapic_timer_update(l, now);
+    if (!(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
+        int vec = vlapic_pending(l);
+        bool want_window = false;
+        if (vec >= 0) {
+            bool can = (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+                       !(vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & 3);
+            if (can) {
+                vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | (uint32_t)vec);
+                vlapic_accept(l, vec);
+                vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
+            } else {
+                want_window = true;
+            }
+        }
+        uint32_t proc = v->proc_ctls;
+        proc = want_window ? proc | VMX_PROC_INTR_WINDOW_EXITING
+                           : proc & ~VMX_PROC_INTR_WINDOW_EXITING;
+        if (proc != v->proc_ctls) {
+            v->proc_ctls = proc;
+            vmcs_write32(VMCS_PROC_CTLS, proc);
+        }
+    }
+    /* Come back when the guest's timer is due (SDM Vol. 3C 25.5.1). */
+    if (v->preemption_timer) {
+        uint64_t left = 0xffffffffULL;
+        if (l->timer_deadline)
+            left = l->timer_deadline > now ? (l->timer_deadline - now) >> v->preemption_rate : 0;
+        vmcs_write32(VMCS_PREEMPTION_TIMER, left > 0xffffffffULL ? 0xffffffffu : (uint32_t)left);
+    }
+}
+
+/* HLT with interrupts enabled: the vCPU waits, on its own pinned CPU,
+ * until its APIC has something to deliver. Without an armed timer nothing
+ * can ever wake it: the guest is stopped as halted. */
+enum exit_action apic_halt(struct vcpu *v)
+{
+    struct vlapic *l = &v->lapic;
+    for (;;) {
+        vlapic_timer_update(l, rdtsc());
+        if (vlapic_pending(l) >= 0)
+            break;
+        if (!l->timer_deadline) {
+            guest_stop(v->guest, 0, "halted with no interrupt source left");
+            return EXIT_STOP;
+        }
+        cpu_relax();
+    }
+    vcpu_skip_insn(v);
+    return EXIT_RESUME;
+}
