@@ -55,25 +55,25 @@ enum exit_action stop_with_dump(struct vcpu *v, const char *why)
     return EXIT_STOP;
 }
 
-static enum exit_action exit_unexpected(struct vcpu *v)
+enum exit_action exit_unexpected(struct vcpu *v)
 {
     char why[96];
     hv_snprintf(why, sizeof(why), "unhandled VM exit '%s'", vmexit_name(v->exit_reason));
     return stop_with_dump(v, why);
 }
 
-static enum exit_action exit_vmx_insn(struct vcpu *v)
+enum exit_action exit_vmx_insn(struct vcpu *v)
 {
     vcpu_inject_exception(v, VEC_UD, false, 0);
     return EXIT_RESUME;
 }
 
-static enum exit_action exit_triple_fault(struct vcpu *v)
+enum exit_action exit_triple_fault(struct vcpu *v)
 {
     return stop_with_dump(v, "triple fault");
 }
 
-static enum exit_action exit_external_interrupt(struct vcpu *v)
+enum exit_action exit_external_interrupt(struct vcpu *v)
 {
     /* Acknowledged on exit: the vector is in the exit information. Run the
      * host's handler for it with interrupts still off. */
@@ -83,7 +83,7 @@ static enum exit_action exit_external_interrupt(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-static enum exit_action exit_exception_nmi(struct vcpu *v)
+enum exit_action exit_exception_nmi(struct vcpu *v)
 {
     uint32_t info = vmcs_read32(VMCS_EXIT_INTR_INFO);
     if ((info & 0x7ff) == ((2u << 8) | 2)) {        /* NMI for the host */
@@ -96,7 +96,7 @@ static enum exit_action exit_exception_nmi(struct vcpu *v)
 /* CPUID (SDM Vol. 2A): the host's answers with VMX hidden, the hypervisor
  * bit set, and our leaves at 0x40000000 (signature) and 0x40000010 (TSC
  * and bus frequency in kHz, the de-facto convention guests read). */
-static enum exit_action exit_cpuid(struct vcpu *v)
+enum exit_action exit_cpuid(struct vcpu *v)
 {
     uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
     struct cpuid_regs r;
@@ -112,11 +112,24 @@ static enum exit_action exit_cpuid(struct vcpu *v)
         r = (struct cpuid_regs){ 0, 0, 0, 0 };
     } else {
         r = cpuid(leaf, sub);
+        uint32_t apic_id = v->lapic.id;
+        /* Topology consistent with one vCPU (SDM Vol. 3A 9.9): one logical
+         * processor per package, whatever the host has. */
         if (leaf == 1) {
             r.ecx &= ~(uint32_t)BIT(5);         /* VMX */
             r.ecx |= (uint32_t)BIT(31);         /* running under a hypervisor */
-            r.ebx &= 0x00ffffff;                /* initial APIC ID: vCPU 0 */
-            r.ebx = (r.ebx & ~0x00ff0000u) | (1u << 16);    /* one logical CPU */
+            r.ebx = (r.ebx & 0x0000ffffu) | (1u << 16) | (apic_id << 24);
+            r.edx &= ~(uint32_t)BIT(28);        /* HTT: no sibling */
+        } else if (leaf == 4) {
+            r.eax &= 0x3fff;                    /* one core, one thread per cache */
+        } else if (leaf == 0xb || leaf == 0x1f) {
+            /* Level 0 SMT: 1 thread; level 1 core: 1 core; then invalid. */
+            if (sub == 0)
+                r = (struct cpuid_regs){ 0, 1, (1u << 8) | sub, apic_id };
+            else if (sub == 1)
+                r = (struct cpuid_regs){ 0, 1, (2u << 8) | sub, apic_id };
+            else
+                r = (struct cpuid_regs){ 0, 0, sub, apic_id };
         }
     }
     v->regs.rax = r.eax;
@@ -127,7 +140,7 @@ static enum exit_action exit_cpuid(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-static enum exit_action exit_hlt(struct vcpu *v)
+enum exit_action exit_hlt(struct vcpu *v)
 {
     if (!(vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF)) {
         guest_stop(v->guest, 0, "halted with interrupts disabled");
@@ -202,7 +215,7 @@ static enum exit_action string_io(struct vcpu *v, const struct io_device *d, uin
 
 /* I/O (SDM Vol. 3C 28.2.1, table 28-5). Unclaimed ports behave like an
  * empty ISA bus: reads return all ones, writes vanish. */
-static enum exit_action exit_io(struct vcpu *v)
+enum exit_action exit_io(struct vcpu *v)
 {
     uint64_t q = v->exit_qual;
     unsigned size = (unsigned)(q & 7) + 1;
@@ -247,7 +260,7 @@ static void vmcs_write_any(uint32_t f, uint64_t v)
     }
 }
 
-static enum exit_action exit_rdmsr(struct vcpu *v)
+enum exit_action exit_rdmsr(struct vcpu *v)
 {
     uint32_t msr = (uint32_t)v->regs.rcx, field = 0;
     uint64_t val = 0;
@@ -283,7 +296,7 @@ static enum exit_action exit_rdmsr(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-static enum exit_action exit_wrmsr(struct vcpu *v)
+enum exit_action exit_wrmsr(struct vcpu *v)
 {
     uint32_t msr = (uint32_t)v->regs.rcx, field = 0;
     uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
@@ -327,13 +340,13 @@ static enum exit_action exit_wrmsr(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-static enum exit_action exit_resume(struct vcpu *v)
+enum exit_action exit_resume(struct vcpu *v)
 {
     (void)v;
     return EXIT_RESUME;     /* delivery happens before the next entry */
 }
 
-static enum exit_action exit_vmcall(struct vcpu *v)
+enum exit_action exit_vmcall(struct vcpu *v)
 {
     enum exit_action a = hypercall_handle(v);
     if (a == EXIT_RESUME)
@@ -341,7 +354,7 @@ static enum exit_action exit_vmcall(struct vcpu *v)
     return a;
 }
 
-static enum exit_action exit_ept_violation(struct vcpu *v)
+enum exit_action exit_ept_violation(struct vcpu *v)
 {
     uint64_t gpa = vmcs_read64(VMCS_GUEST_PHYS_ADDR);
     if (apic_mmio(v, gpa))
@@ -352,12 +365,12 @@ static enum exit_action exit_ept_violation(struct vcpu *v)
     return stop_with_dump(v, why);
 }
 
-static enum exit_action exit_invalid_state(struct vcpu *v)
+enum exit_action exit_invalid_state(struct vcpu *v)
 {
     return stop_with_dump(v, "VM entry failed: invalid guest state (SDM Vol. 3C 26.3)");
 }
 
-static enum exit_action exit_cache(struct vcpu *v)
+enum exit_action exit_cache(struct vcpu *v)
 {
     /* INVD would drop dirty lines of other guests: do WBINVD's harmless
      * part by doing nothing (EPT memory is WB and coherent). */
@@ -365,7 +378,7 @@ static enum exit_action exit_cache(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-static enum exit_action exit_xsetbv(struct vcpu *v)
+enum exit_action exit_xsetbv(struct vcpu *v)
 {
     uint32_t idx = (uint32_t)v->regs.rcx;
     uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
@@ -380,87 +393,6 @@ static enum exit_action exit_xsetbv(struct vcpu *v)
     __asm__ volatile("xsetbv" : : "c"(idx), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
     vcpu_skip_insn(v);
     return EXIT_RESUME;
-}
-
-#define E(n, h) { n, h }
-const struct exit_entry exit_table[EXIT_REASON_COUNT] = {
-    [0] = E("exception or NMI", exit_exception_nmi),
-    [1] = E("external interrupt", exit_external_interrupt),
-    [2] = E("triple fault", exit_triple_fault),
-    [3] = E("INIT signal", exit_unexpected),
-    [4] = E("SIPI", exit_unexpected),
-    [5] = E("I/O SMI", exit_unexpected),
-    [6] = E("other SMI", exit_unexpected),
-    [7] = E("interrupt window", exit_resume),
-    [8] = E("NMI window", exit_unexpected),
-    [9] = E("task switch", exit_unexpected),
-    [10] = E("CPUID", exit_cpuid),
-    [11] = E("GETSEC", exit_unexpected),
-    [12] = E("HLT", exit_hlt),
-    [13] = E("INVD", exit_cache),
-    [14] = E("INVLPG", exit_unexpected),
-    [15] = E("RDPMC", exit_unexpected),
-    [16] = E("RDTSC", exit_unexpected),
-    [17] = E("RSM", exit_unexpected),
-    [18] = E("VMCALL", exit_vmcall),
-    [19] = E("VMCLEAR", exit_vmx_insn),
-    [20] = E("VMLAUNCH", exit_vmx_insn),
-    [21] = E("VMPTRLD", exit_vmx_insn),
-    [22] = E("VMPTRST", exit_vmx_insn),
-    [23] = E("VMREAD", exit_vmx_insn),
-    [24] = E("VMRESUME", exit_vmx_insn),
-    [25] = E("VMWRITE", exit_vmx_insn),
-    [26] = E("VMXOFF", exit_vmx_insn),
-    [27] = E("VMXON", exit_vmx_insn),
-    [28] = E("control-register access", exit_cr_access),
-    [29] = E("MOV DR", exit_unexpected),
-    [30] = E("I/O instruction", exit_io),
-    [31] = E("RDMSR", exit_rdmsr),
-    [32] = E("WRMSR", exit_wrmsr),
-    [33] = E("VM-entry failure: invalid guest state", exit_invalid_state),
-    [34] = E("VM-entry failure: MSR loading", exit_unexpected),
-    [35] = E("reserved 35", exit_unexpected),
-    [36] = E("MWAIT", exit_unexpected),
-    [37] = E("monitor trap flag", exit_unexpected),
-    [38] = E("reserved 38", exit_unexpected),
-    [39] = E("MONITOR", exit_unexpected),
-    [40] = E("PAUSE", exit_unexpected),
-    [41] = E("VM-entry failure: machine check", exit_unexpected),
-    [42] = E("reserved 42", exit_unexpected),
-    [43] = E("TPR below threshold", exit_unexpected),
-    [44] = E("APIC access", exit_unexpected),
-    [45] = E("virtualized EOI", exit_unexpected),
-    [46] = E("GDTR/IDTR access", exit_unexpected),
-    [47] = E("LDTR/TR access", exit_unexpected),
-    [48] = E("EPT violation", exit_ept_violation),
-    [49] = E("EPT misconfiguration", exit_unexpected),
-    [50] = E("INVEPT", exit_vmx_insn),
-    [51] = E("RDTSCP", exit_unexpected),
-    [52] = E("VMX-preemption timer expired", exit_resume),
-    [53] = E("INVVPID", exit_vmx_insn),
-    [54] = E("WBINVD", exit_cache),
-    [55] = E("XSETBV", exit_xsetbv),
-    [56] = E("APIC write", exit_unexpected),
-    [57] = E("RDRAND", exit_unexpected),
-    [58] = E("INVPCID", exit_unexpected),
-    [59] = E("VMFUNC", exit_vmx_insn),
-    [60] = E("ENCLS", exit_unexpected),
-    [61] = E("RDSEED", exit_unexpected),
-    [62] = E("page-modification log full", exit_unexpected),
-    [63] = E("XSAVES", exit_unexpected),
-    [64] = E("XRSTORS", exit_unexpected),
-    [65] = E("PCONFIG", exit_unexpected),
-    [66] = E("SPP-related event", exit_unexpected),
-    [67] = E("UMWAIT", exit_unexpected),
-    [68] = E("TPAUSE", exit_unexpected),
-    [69] = E("LOADIWKEY", exit_unexpected),
-};
-
-const char *vmexit_name(uint32_t reason)
-{
-    if (reason < EXIT_REASON_COUNT && exit_table[reason].name)
-        return exit_table[reason].name;
-    return "unknown";
 }
 
 enum exit_action vmexit_dispatch(struct vcpu *v)

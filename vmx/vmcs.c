@@ -67,6 +67,32 @@ static bool vmptrld(uint64_t pa)
     return !fail;
 }
 
+static void invalidate_guest_tlb(struct vcpu *v, const struct vmx_caps *c)
+{
+    struct { uint64_t eptp, zero; } ept_desc = { ept_eptp(&v->guest->ept, false), 0 };
+    struct { uint64_t vpid, addr; } vpid_desc = { v->vpid, 0 };
+    uint8_t fail = 0;
+
+    if (c->invept_single)
+        __asm__ volatile("invept %1, %2; setna %0" : "=q"(fail)
+                         : "m"(ept_desc), "r"(1ULL) : "cc", "memory");
+    else if (c->invept_all)
+        __asm__ volatile("invept %1, %2; setna %0" : "=q"(fail)
+                         : "m"(ept_desc), "r"(2ULL) : "cc", "memory");
+    if (fail)
+        kprintf("vmx: INVEPT failed for guest %s\n", v->guest->name);
+    fail = 0;
+    if (c->invvpid_single)
+        __asm__ volatile("invvpid %1, %2; setna %0" : "=q"(fail)
+                         : "m"(vpid_desc), "r"(1ULL) : "cc", "memory");
+    else if (c->invvpid_all)
+        __asm__ volatile("invvpid %1, %2; setna %0" : "=q"(fail)
+                         : "m"(vpid_desc), "r"(2ULL) : "cc", "memory");
+    if (fail)
+        kprintf("vmx: INVVPID failed for guest %s\n", v->guest->name);
+    v->guest->ept.need_invept = false;
+}
+
 static void host_state(struct percpu *pc)
 {
     struct {
@@ -209,6 +235,9 @@ int vcpu_vmcs_create(struct vcpu *v, struct percpu *pc)
         return -1;
     }
     v->launched = false;
+    /* Whatever this CPU cached for this EPTP or VPID before belongs to
+     * nobody now (SDM Vol. 3C 29.4.3): drop it before the first entry. */
+    invalidate_guest_tlb(v, c);
 
     vmcs_write32(VMCS_PIN_CTLS, ctl.pin);
     vmcs_write32(VMCS_PROC_CTLS, ctl.proc);

@@ -25,7 +25,23 @@ extern const struct exit_entry exit_table[EXIT_REASON_COUNT];
 enum exit_action vmexit_dispatch(struct vcpu *v);
 const char *vmexit_name(uint32_t reason);
 
-/* Handlers that live in their concern's file. */
+/* The handlers (vmx/exit.c, vmx/cr.c), named in vmx/exit_table.c. */
+enum exit_action exit_unexpected(struct vcpu *v);
+enum exit_action exit_vmx_insn(struct vcpu *v);
+enum exit_action exit_triple_fault(struct vcpu *v);
+enum exit_action exit_external_interrupt(struct vcpu *v);
+enum exit_action exit_exception_nmi(struct vcpu *v);
+enum exit_action exit_cpuid(struct vcpu *v);
+enum exit_action exit_hlt(struct vcpu *v);
+enum exit_action exit_io(struct vcpu *v);
+enum exit_action exit_rdmsr(struct vcpu *v);
+enum exit_action exit_wrmsr(struct vcpu *v);
+enum exit_action exit_resume(struct vcpu *v);
+enum exit_action exit_vmcall(struct vcpu *v);
+enum exit_action exit_ept_violation(struct vcpu *v);
+enum exit_action exit_invalid_state(struct vcpu *v);
+enum exit_action exit_cache(struct vcpu *v);
+enum exit_action exit_xsetbv(struct vcpu *v);
 enum exit_action exit_cr_access(struct vcpu *v);
 
 /* Shared by the handlers. */

@@ -23,8 +23,12 @@ $(BUILD)/host/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -c $< -o $@
 
-$(BUILD)/unit/%: tests/unit/%.c $(HOST_OBJS)
+# Sources only one test needs (they reference symbols the test stubs).
+UNIT_EXTRA_test_exit_table := vmx/exit_table.c
+
+.SECONDEXPANSION:
+$(BUILD)/unit/%: tests/unit/%.c $(HOST_OBJS) $$(UNIT_EXTRA_$$*)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -o $@ $< $(HOST_OBJS) $(HOST_LDLIBS)
+	$(CC) $(HOST_CFLAGS) -o $@ $< $(HOST_OBJS) $(UNIT_EXTRA_$*) $(HOST_LDLIBS)
 
 -include $(HOST_OBJS:.o=.d) $(UNIT_BINS:=.d)
