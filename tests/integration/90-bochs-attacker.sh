@@ -1,12 +1,18 @@
 #!/bin/bash
-# A hostile guest reads memory outside its RAM: the hypervisor stops it
-# with a report naming the address, while the victim on the other CPU
-# completes all its checks; then the machine powers off.
+# A hostile guest pokes the reset and ACPI sleep ports, sends IPIs, INIT
+# and SIPI to the victim's APIC, touches VMX MSRs and instructions, then
+# reads memory outside its RAM: the hypervisor faults or ignores each
+# attempt, stops it with a report naming the address, while the victim on
+# the other CPU completes all its checks; then the machine powers off.
 . "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/hvrun" "$BUILD/guests/attack.cfg" --emulator bochs --cpus 2 --timeout 300 \
     --quiet --log "$LOG"
 BOOT_RC=$?
 tr -d '\r' < "$LOG" > "$LOG.txt"
+expect "^\[attacker\] wrote reset and ACPI sleep ports" "reset/S5 ports written: the machine kept running"
+expect "^\[attacker\] sent IPI, INIT and SIPI to APIC 1" "IPIs to a foreign APIC went nowhere"
+expect "^\[attacker\] ok: VMX capability MSR raises #GP" "VMX MSR faulted"
+expect "^\[attacker\] ok: VMXON raises #UD" "VMX instruction faulted"
 expect "^\[attacker\] reading guest-physical 0x10000000" "attacker started"
 expect "^\[attacker\] access to guest-physical 0x10000000 outside its memory" "violation reported"
 expect "^  exit reason 48, qualification 0x[0-9a-f]+, guest-physical 0x10000000" "diagnostic dump"
