@@ -58,8 +58,8 @@ static void config_load(const struct boot_info *bi)
         int errors = config_parse(phys_to_ptr(m->base), m->size, name, &config,
                                   config_error, NULL);
         if (errors)
-            kprintf("config: %s: %d error(s); using defaults for those settings\n",
-                    name, errors);
+            kprintf("config: %s: %d error(s); a guest with errors is refused, a "
+                    "[hypervisor] setting in error keeps its default\n", name, errors);
         kprintf("config: %s: on_idle=%s test_exits=%s\n", name,
                 config_on_idle_name(config.on_idle), config.test_exits ? "yes" : "no");
         return;

@@ -8,6 +8,7 @@
 #include <arch/cpu.h>
 #include <arch/tsc.h>
 #include <arch/vmx.h>
+#include <arch/vmx_controls.h>
 #include <hv/console.h>
 #include <hv/layout.h>
 #include <hv/mm.h>
@@ -57,6 +58,11 @@ static void vmx_bringup(struct percpu *pc)
     if (vmx_cpu_enable(&pc->vmx, region, kva_to_phys(region)) == 0) {
         kprintf("vmx: cpu%u apic %u: VMX on (VMCS revision %#x)\n",
                 pc->index, pc->apic_id, pc->vmx.caps.revision_id);
+        /* A missing required feature is said once, at start-up. */
+        struct vmx_controls ctl;
+        char why[128];
+        if (vmx_controls_compute(&pc->vmx.caps, &ctl, why, sizeof(why)))
+            kprintf("vmx: cpu%u apic %u: cannot run guests: %s\n", pc->index, pc->apic_id, why);
         if (pc->index == 0) {
             char line[256];
             vmx_caps_summary(&pc->vmx.caps, line, sizeof(line));

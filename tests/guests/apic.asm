@@ -71,6 +71,44 @@ _start:
     mov esi, c_ipi
     call check
 
+    ; TSC-deadline mode (LVT timer mode 2) when CPUID.1:ECX[24] has it.
+    mov eax, 1
+    cpuid
+    test ecx, 1 << 24
+    jz .no_deadline
+    mov dword [ticks], 0
+    mov dword [APIC + 0x320], 0x40040   ; TSC-deadline, vector 0x40
+    rdtsc
+    add eax, 300000
+    adc edx, 0
+    mov ecx, 0x6e0
+    wrmsr
+    sti
+    hlt
+    cli
+    cmp dword [ticks], 1
+    mov esi, c_deadline
+    call check
+    mov dword [APIC + 0x320], 0x10040
+.no_deadline:
+
+    ; APIC base MSR: disable the APIC, then enable it again.
+    mov ecx, 0x1b
+    rdmsr
+    and eax, ~(1 << 11)
+    wrmsr
+    rdmsr
+    test eax, 1 << 11
+    mov esi, c_disabled
+    call check
+    or eax, 1 << 11
+    wrmsr
+    mov eax, [APIC + 0x30]
+    and eax, 0xf0
+    cmp eax, 0x10
+    mov esi, c_reenabled
+    call check
+
     mov ecx, 0x1b                       ; x2APIC mode, then the ID by MSR
     rdmsr
     or eax, 1 << 10
@@ -105,6 +143,9 @@ c_oneshot:  db "one-shot timer interrupt woke HLT", 0
 c_periodic: db "periodic timer delivered 3 interrupts", 0
 c_ipi:      db "self IPI delivered", 0
 c_x2id:     db "x2APIC ID read by MSR", 0
+c_deadline: db "TSC-deadline timer interrupt woke HLT", 0
+c_disabled: db "APIC base MSR: APIC disabled", 0
+c_reenabled: db "APIC base MSR: APIC enabled again", 0
 s_done:     db "APIC checks done", 10, 0
 
 section .bss

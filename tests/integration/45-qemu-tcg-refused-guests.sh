@@ -1,0 +1,22 @@
+#!/bin/bash
+# Bad guests in a configuration, on a machine without VT-x (QEMU TCG):
+# a section with errors, an image that is not a kernel and a guest larger
+# than the machine are each refused with file:line and the reason; the
+# valid guest is placed, then stopped because its CPU has no VT-x; the
+# machine powers off cleanly.
+. "$(dirname "$0")/lib.sh"
+"$ROOT/scripts/hvrun" "$BUILD/guests/refused.cfg" --emulator qemu-tcg --firmware bios \
+    --cpus 3 --timeout 120 --quiet --log "$LOG"
+BOOT_RC=$?
+tr -d '\r' < "$LOG" > "$LOG.txt"
+expect "^config: hv.cfg:22: \[guest bad key\]: guest name must be one word" "bad section name with its line"
+expect "^config: hv.cfg:24: unknown key 'colour' in \[guest bad key\]" "unknown key with its line"
+expect "^hv.cfg:22: \[guest bad key\]: refused: its section has errors" "that guest refused"
+expect "^hv.cfg:12: \[guest notakernel\]: refused.cfg: not a multiboot kernel" "not-a-kernel refused"
+expect "^hv.cfg:17: \[guest huge\]: not enough memory for 61440 MiB" "oversized guest refused"
+expect "^guest good: 16 MiB at host 0x[0-9a-f]+, cpu0" "the valid guest placed"
+expect "^guest good stopped: cpu0 is not in VMX root operation: this CPU has no VT-x" "stopped: no VT-x"
+expect "^power: ACPI S5" "clean power-off"
+reject "EXCEPTION|PANIC" "no exception or panic"
+expect_rc 1 "hvrun reports that no guest succeeded"
+finish
