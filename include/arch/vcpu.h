@@ -32,6 +32,7 @@ struct vcpu {
     uint32_t entry_ctls;
     uint32_t proc_ctls;                /* current primary controls (interrupt window) */
     bool preemption_timer;             /* VMX-preemption timer active */
+    bool preemption_armed;             /* set to a guest deadline, not parked */
     unsigned preemption_rate;          /* timer counts TSC >> rate */
     struct vlapic lapic;
     /* the exit being handled */
