@@ -103,13 +103,4 @@ vmx_exit_point:
     mov [rax + R_R15], r15
     pop qword [rax + R_RAX]
     xor eax, eax
-    jmp .restore_exit
-.restore_exit:
-    pop rdi
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbx
-    pop rbp
-    ret
+    jmp vmx_enter.restore

@@ -127,7 +127,9 @@ static void host_state(struct percpu *pc)
 
 /* A flat 32-bit protected-mode guest, paging off: the state multiboot
  * kernels start in (multiboot 0.6.96, 3.2). */
-static void guest_state_flat32(void)
+/* ES, SS, DS, FS and GS alike: the flat and the real-mode start differ
+ * only in selector, limit and access rights. */
+static void data_segments(uint16_t selector, uint32_t limit, uint32_t access)
 {
     static const uint32_t sel[] = { VMCS_GUEST_ES_SEL, VMCS_GUEST_SS_SEL, VMCS_GUEST_DS_SEL,
                                     VMCS_GUEST_FS_SEL, VMCS_GUEST_GS_SEL };
@@ -139,11 +141,16 @@ static void guest_state_flat32(void)
                                    VMCS_GUEST_FS_AR, VMCS_GUEST_GS_AR };
 
     for (size_t i = 0; i < ARRAY_SIZE(sel); i++) {
-        vmcs_write16(sel[i], 0x10);
-        vmcs_writenat(base[i], 0);
-        vmcs_write32(lim[i], 0xffffffff);
-        vmcs_write32(ar[i], 0xc093);            /* data, RW, accessed, G, D/B */
+        vmcs_write16(sel[i], selector);
+        vmcs_writenat(base[i], 0);              /* flat, and real mode with selector 0 */
+        vmcs_write32(lim[i], limit);
+        vmcs_write32(ar[i], access);
     }
+}
+
+static void guest_state_flat32(void)
+{
+    data_segments(0x10, 0xffffffff, 0xc093);    /* data, RW, accessed, G, D/B */
     vmcs_write16(VMCS_GUEST_CS_SEL, 0x08);
     vmcs_writenat(VMCS_GUEST_CS_BASE, 0);
     vmcs_write32(VMCS_GUEST_CS_LIMIT, 0xffffffff);
@@ -311,20 +318,7 @@ void vcpu_set_entry(struct vcpu *v)
     }
     /* Real mode (unrestricted guest, SDM Vol. 3C 26.3.1.2): 64 KiB
      * segments, base = selector << 4, CR0.PE = 0. */
-    static const uint32_t sel[] = { VMCS_GUEST_ES_SEL, VMCS_GUEST_SS_SEL, VMCS_GUEST_DS_SEL,
-                                    VMCS_GUEST_FS_SEL, VMCS_GUEST_GS_SEL };
-    static const uint32_t base[] = { VMCS_GUEST_ES_BASE, VMCS_GUEST_SS_BASE, VMCS_GUEST_DS_BASE,
-                                     VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE };
-    static const uint32_t lim[] = { VMCS_GUEST_ES_LIMIT, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_DS_LIMIT,
-                                    VMCS_GUEST_FS_LIMIT, VMCS_GUEST_GS_LIMIT };
-    static const uint32_t ar[] = { VMCS_GUEST_ES_AR, VMCS_GUEST_SS_AR, VMCS_GUEST_DS_AR,
-                                   VMCS_GUEST_FS_AR, VMCS_GUEST_GS_AR };
-    for (size_t i = 0; i < ARRAY_SIZE(sel); i++) {
-        vmcs_write16(sel[i], 0);
-        vmcs_writenat(base[i], 0);
-        vmcs_write32(lim[i], 0xffff);
-        vmcs_write32(ar[i], 0x93);
-    }
+    data_segments(0, 0xffff, 0x93);
     vmcs_write16(VMCS_GUEST_CS_SEL, g->entry_cs);
     vmcs_writenat(VMCS_GUEST_CS_BASE, (uint64_t)g->entry_cs << 4);
     vmcs_write32(VMCS_GUEST_CS_LIMIT, 0xffff);
