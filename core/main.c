@@ -197,6 +197,7 @@ void kmain(uint64_t magic, uint64_t info)
     uint64_t crash;
     if (cmdline_get_uint(bootinfo.cmdline, "crash_cpu", &crash) && crash < MAX_CPUS)
         cpu_crash_test = (int)crash;
+    cmdline_get(bootinfo.cmdline, "break_guest_state", partition_break_state, 32);
     cpus_discover();
     cpu_bringup(&bsp_percpu);
     bsp_percpu.state = CPU_ONLINE;

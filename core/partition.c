@@ -21,6 +21,7 @@
 #include <arch/vmexit.h>
 
 static struct guest *guests[CONFIG_MAX_GUESTS];
+char partition_break_state[GUEST_NAME_MAX];
 static unsigned guest_count;
 
 unsigned partitions_count(void)
@@ -228,6 +229,13 @@ void partition_run_here(struct percpu *pc)
         return;
     }
     vcpu_set_entry(&g->vcpu);
+    if (partition_break_state[0] && strcmp(partition_break_state, g->name) == 0) {
+        /* Diagnostics (command line break_guest_state=NAME): paging
+         * without protection, which VM entry must refuse (SDM Vol. 3C
+         * 26.3.1.1), to show how a failed entry is reported. */
+        kprintf("guest %s: break_guest_state: setting CR0.PG with CR0.PE clear\n", g->name);
+        vmcs_writenat(VMCS_GUEST_CR0, (vmcs_readnat(VMCS_GUEST_CR0) | CR0_PG) & ~CR0_PE);
+    }
     vcpu_run(&g->vcpu);
 }
 

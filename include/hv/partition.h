@@ -19,4 +19,8 @@ void partition_run_here(struct percpu *pc);
 void partitions_wait(void);
 unsigned partitions_count(void);
 
+/* Diagnostics: the guest whose state is broken before its first entry
+ * (command line break_guest_state=NAME; docs/configuration.md). */
+extern char partition_break_state[];
+
 #endif
