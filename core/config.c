@@ -9,13 +9,14 @@
 /* Keys of a [guest NAME] section (module, repeatable, is not tracked). */
 enum gkey {
     GK_KERNEL, GK_FORMAT, GK_LOAD_ADDRESS, GK_ENTRY, GK_CMDLINE, GK_MEMORY,
-    GK_CPUS, GK_SERIAL, GK_DEBUG_EXIT, GK_COUNT,
+    GK_CPUS, GK_SERIAL, GK_DEBUG_EXIT, GK_ON_STOP, GK_COUNT,
 };
 
 static const char *const gkey_names[GK_COUNT] = {
     [GK_KERNEL] = "kernel", [GK_FORMAT] = "format", [GK_LOAD_ADDRESS] = "load_address",
     [GK_ENTRY] = "entry", [GK_CMDLINE] = "cmdline", [GK_MEMORY] = "memory",
     [GK_CPUS] = "cpus", [GK_SERIAL] = "serial", [GK_DEBUG_EXIT] = "debug_exit",
+    [GK_ON_STOP] = "on_stop",
 };
 
 struct parser {
@@ -642,6 +643,17 @@ static void guest_key(struct parser *p, const char *k, size_t kn, const char *v,
         break;
     case GK_DEBUG_EXIT:
         ok = port_value(p, "debug_exit", v, vn, 1, &g->has_debug_exit, &g->debug_exit_port);
+        break;
+    case GK_ON_STOP:
+        ok = true;
+        if (token_is(v, vn, "stop"))
+            g->on_stop = ON_STOP_STOP;
+        else if (token_is(v, vn, "restart"))
+            g->on_stop = ON_STOP_RESTART;
+        else {
+            report(p, "on_stop: '%.*s' is not stop or restart", (int)vn, v);
+            ok = false;
+        }
         break;
     case GK_COUNT:
         break;

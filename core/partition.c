@@ -21,6 +21,8 @@
 #include <arch/vmexit.h>
 
 static struct guest *guests[CONFIG_MAX_GUESTS];
+static const struct boot_info *boot_files;     /* for restarts */
+static const char *config_file;
 char partition_break_state[GUEST_NAME_MAX];
 static unsigned guest_count;
 
@@ -126,6 +128,17 @@ static bool load_image(struct guest *g, const struct guest_config *gc,
     return true;
 }
 
+/* Power-on state of the vCPU's MSRs and local APIC. */
+static void vcpu_reset_devices(struct vcpu *v)
+{
+    vmsr_reset(&v->msr, true);
+    /* The virtual APIC timer runs at the bus clock the guest is told
+     * about (CPUID 0x40000010 EBX): the host LAPIC timer's input clock. */
+    uint64_t bus_hz = lapic_timer_hz() * 16;
+    vlapic_reset(&v->lapic, 0, bus_hz ? MAX(tsc_hz() / bus_hz, 1) : 1);
+    apic_base_changed(v, v->msr.apic_base);
+}
+
 static struct guest *create(const struct guest_config *gc, const struct boot_info *bi,
                             const char *cfg_name, unsigned index)
 {
@@ -160,6 +173,9 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
         return NULL;
     }
     g->ram_hpa = kva_to_phys(ram);
+    g->alloc_size = alloc_pages * PAGE_SIZE;
+    g->cfg = gc;
+    g->instance = 1;
     const struct vmx_caps *c = &cpus[cpu]->vmx.caps;
     struct ept_ops ops = { ept_page, ept_free, ept_ptr, NULL };
     int rc = ept_init(&g->ept, &ops, c->ept_2m, c->ept_1g);
@@ -178,12 +194,7 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
     }
     g->vcpu.guest = g;
     g->vcpu.vpid = (uint16_t)(index + 1);
-    vmsr_reset(&g->vcpu.msr, true);
-    /* The virtual APIC timer runs at the bus clock the guest is told
-     * about (CPUID 0x40000010 EBX): the host LAPIC timer's input clock. */
-    uint64_t bus_hz = lapic_timer_hz() * 16;
-    vlapic_reset(&g->vcpu.lapic, 0, bus_hz ? MAX(tsc_hz() / bus_hz, 1) : 1);
-    apic_base_changed(&g->vcpu, g->vcpu.msr.apic_base);
+    vcpu_reset_devices(&g->vcpu);
     cpus[cpu]->guest = g;
     kprintf("guest %s: %lu MiB at host %#lx, cpu%d, %s entry %#lx\n", g->name,
             g->ram_size >> 20, g->ram_hpa, cpu, g->entry_real ? "real-mode" : "multiboot",
@@ -199,6 +210,8 @@ fail:
 unsigned partitions_create(const struct hv_config *cfg, const struct boot_info *bi,
                            const char *cfg_name)
 {
+    boot_files = bi;
+    config_file = cfg_name;
     for (unsigned i = 0; i < cfg->guest_count; i++) {
         const struct guest_config *gc = &cfg->guests[i];
         if (!gc->valid) {
@@ -213,6 +226,33 @@ unsigned partitions_create(const struct hv_config *cfg, const struct boot_info *
     return guest_count;
 }
 
+/* on_stop = restart: the same guest again from its images. Its memory is
+ * scrubbed first, so nothing of the old instance is readable by the new
+ * one (and nothing of anyone else ever was: the EPT maps only this
+ * block). A guest that keeps stopping is given up after a few restarts. */
+static bool restart(struct guest *g)
+{
+    if (g->state != GUEST_RESTARTING) {
+        if (g->cfg->on_stop == ON_STOP_RESTART && g->stop_status != 0)
+            kprintf("guest %s: stopped %u times; not restarting it again\n", g->name,
+                    g->instance);
+        return false;
+    }
+    memset(phys_to_ptr(g->ram_hpa), 0, g->alloc_size);
+    memset(&g->vcpu.regs, 0, sizeof(g->vcpu.regs));
+    memset(&g->uart, 0, sizeof(g->uart));
+    if (!load_image(g, g->cfg, boot_files, config_file)) {
+        g->state = GUEST_STOPPED;
+        return false;
+    }
+    vcpu_reset_devices(&g->vcpu);
+    g->instance++;
+    g->state = GUEST_CREATED;
+    kprintf("guest %s: restarting (instance %u) with its memory scrubbed\n", g->name,
+            g->instance);
+    return true;
+}
+
 void partition_run_here(struct percpu *pc)
 {
     struct guest *g = pc->guest;
@@ -224,19 +264,23 @@ void partition_run_here(struct percpu *pc)
                    pc->vmx.reason);
         return;
     }
-    if (vcpu_vmcs_create(&g->vcpu, pc) != 0) {
-        guest_stop(g, 255, "could not set up its VMCS");
-        return;
+    for (;;) {
+        if (vcpu_vmcs_create(&g->vcpu, pc) != 0) {
+            guest_stop(g, 255, "could not set up its VMCS");
+            return;
+        }
+        vcpu_set_entry(&g->vcpu);
+        if (partition_break_state[0] && strcmp(partition_break_state, g->name) == 0) {
+            /* Diagnostics (command line break_guest_state=NAME): paging
+             * without protection, which VM entry must refuse (SDM Vol. 3C
+             * 26.3.1.1), to show how a failed entry is reported. */
+            kprintf("guest %s: break_guest_state: setting CR0.PG with CR0.PE clear\n", g->name);
+            vmcs_writenat(VMCS_GUEST_CR0, (vmcs_readnat(VMCS_GUEST_CR0) | CR0_PG) & ~CR0_PE);
+        }
+        vcpu_run(&g->vcpu);
+        if (!restart(g))
+            return;
     }
-    vcpu_set_entry(&g->vcpu);
-    if (partition_break_state[0] && strcmp(partition_break_state, g->name) == 0) {
-        /* Diagnostics (command line break_guest_state=NAME): paging
-         * without protection, which VM entry must refuse (SDM Vol. 3C
-         * 26.3.1.1), to show how a failed entry is reported. */
-        kprintf("guest %s: break_guest_state: setting CR0.PG with CR0.PE clear\n", g->name);
-        vmcs_writenat(VMCS_GUEST_CR0, (vmcs_readnat(VMCS_GUEST_CR0) | CR0_PG) & ~CR0_PE);
-    }
-    vcpu_run(&g->vcpu);
 }
 
 void partitions_wait(void)

@@ -1,5 +1,6 @@
 /* Guest life cycle and I/O device registry (include/hv/guest.h). */
 #include <hv/guest.h>
+#include <hv/config.h>
 #include <hv/console.h>
 #include <hv/fmt.h>
 #include <hv/layout.h>
@@ -11,14 +12,20 @@ void guest_stop(struct guest *g, int status, const char *fmt, ...)
 {
     va_list ap;
 
-    if (g->state == GUEST_STOPPED)
+    if (g->state == GUEST_STOPPED || g->state == GUEST_RESTARTING)
         return;
     vuart_flush(g);
     va_start(ap, fmt);
     hv_vsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
     va_end(ap);
     g->stop_status = status;
-    g->state = GUEST_STOPPED;
+    /* on_stop = restart re-creates a guest that ended badly (non-zero
+     * status: a crash, a fault, a failure it reported); status 0 is a
+     * clean end. Not "stopped" to the rest of the machine while a restart
+     * follows: on_idle must not power off in between. */
+    bool again = status != 0 && g->cfg && g->cfg->on_stop == ON_STOP_RESTART &&
+                 g->instance <= GUEST_RESTART_LIMIT;
+    g->state = again ? GUEST_RESTARTING : GUEST_STOPPED;
     kprintf("guest %s stopped: %s (status %d)\n", g->name, g->stop_reason, status);
     guest_print_exits(g);
 }

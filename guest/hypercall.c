@@ -25,6 +25,9 @@ enum exit_action hypercall_handle(struct vcpu *v)
         r->rax = HC_OK;
         return EXIT_RESUME;
     }
+    case HC_INSTANCE:
+        r->rax = g->instance;
+        return EXIT_RESUME;
     case HC_STOP:
         guest_stop(g, (int)(uint32_t)r->rbx, "stop hypercall");
         return EXIT_STOP;

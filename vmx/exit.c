@@ -199,7 +199,7 @@ static enum exit_action string_io(struct vcpu *v, const struct io_device *d, uin
                 d->write(g, d->dev, port, size, val);
         }
         idx = (idx & ~amask) | ((down ? idx - size : idx + size) & amask);
-        if (g->state == GUEST_STOPPED)
+        if (g->state != GUEST_RUNNING)
             return EXIT_STOP;
     }
     if (in)
@@ -232,7 +232,7 @@ enum exit_action exit_io(struct vcpu *v)
     } else if (d && d->write) {
         d->write(v->guest, d->dev, port, size, (uint32_t)v->regs.rax & mask);
     }
-    if (v->guest->state == GUEST_STOPPED)
+    if (v->guest->state != GUEST_RUNNING)
         return EXIT_STOP;                   /* e.g. the test-exit port */
     vcpu_skip_insn(v);
     return EXIT_RESUME;
@@ -358,7 +358,7 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 {
     uint64_t gpa = vmcs_read64(VMCS_GUEST_PHYS_ADDR);
     if (apic_mmio(v, gpa))
-        return v->guest->state == GUEST_STOPPED ? EXIT_STOP : EXIT_RESUME;
+        return v->guest->state != GUEST_RUNNING ? EXIT_STOP : EXIT_RESUME;
     char why[96];
     hv_snprintf(why, sizeof(why), "access to guest-physical %#lx outside its memory",
                 vmcs_read64(VMCS_GUEST_PHYS_ADDR));

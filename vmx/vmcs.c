@@ -228,9 +228,15 @@ int vcpu_vmcs_create(struct vcpu *v, struct percpu *pc)
         kprintf("vmx: cpu%u cannot run guests: %s\n", pc->index, problem);
         return -1;
     }
-    v->vmcs = page_alloc(1);
-    uint8_t *io_bitmaps = all_ones_pages(2);    /* every port exits */
-    uint8_t *msr_bitmap = all_ones_pages(1);    /* every MSR exits */
+    /* A restarted guest reuses its pages (SDM 25.11.3: VMCLEAR below
+     * makes the old VMCS launchable again). */
+    if (!v->vmcs)
+        v->vmcs = page_alloc(1);
+    if (!v->io_bitmaps)
+        v->io_bitmaps = all_ones_pages(2);      /* every port exits */
+    if (!v->msr_bitmap)
+        v->msr_bitmap = all_ones_pages(1);      /* every MSR exits */
+    uint8_t *io_bitmaps = v->io_bitmaps, *msr_bitmap = v->msr_bitmap;
     if (!v->vmcs || !io_bitmaps || !msr_bitmap) {
         kprintf("vmx: out of memory for the VMCS of guest %s\n", v->guest->name);
         return -1;

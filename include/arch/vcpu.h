@@ -20,6 +20,7 @@ struct vcpu {
     struct guest_regs regs;
     struct guest *guest;
     void *vmcs;
+    uint8_t *io_bitmaps, *msr_bitmap;  /* kept across restarts */
     uint64_t vmcs_pa;
     uint16_t vpid;
     bool launched;

@@ -35,6 +35,11 @@ enum guest_format {
     GUEST_FORMAT_RAW,           /* copied to load_address, started in real mode */
 };
 
+enum guest_on_stop {
+    ON_STOP_STOP = 0,           /* the guest stays stopped */
+    ON_STOP_RESTART,            /* re-created from its images, memory scrubbed */
+};
+
 struct guest_module {
     char path[CONFIG_PATH_LEN];     /* relative to the configuration file */
     char string[CONFIG_STRING_LEN]; /* the words after the path; may be "" */
@@ -63,6 +68,7 @@ struct guest_config {
 
     bool has_serial;                /* false: serial = none */
     uint16_t serial_port;           /* base of CONFIG_SERIAL_PORTS ports */
+    enum guest_on_stop on_stop;
     bool has_debug_exit;
     uint16_t debug_exit_port;       /* writing v stops the guest with status v */
 };

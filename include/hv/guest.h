@@ -18,9 +18,14 @@ enum guest_state {
     GUEST_CREATED = 0,
     GUEST_RUNNING,
     GUEST_STOPPED,
+    GUEST_RESTARTING,               /* stopped, and on_stop = restart brings it back */
 };
 
+/* A guest that keeps stopping is given up after this many restarts. */
+#define GUEST_RESTART_LIMIT 8
+
 struct guest;
+struct guest_config;
 
 /* A device behind an I/O port range (include/hv/vdev.h has the models). */
 struct io_device {
@@ -56,6 +61,10 @@ struct guest {
     uint64_t exit_total;
     char stop_reason[160];
     int stop_status;
+    /* what re-creating it needs (on_stop = restart) */
+    const struct guest_config *cfg;
+    unsigned instance;              /* 1 for the first run, +1 per restart */
+    uint64_t alloc_size;            /* the host block, a multiple of 2 MiB */
 };
 
 /* Stop the guest: prints "guest NAME stopped: REASON (status N)". */

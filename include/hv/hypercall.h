@@ -9,6 +9,7 @@
 #define HC_VERSION        0     /* -> RAX = (major << 16) | (minor << 8) | patch */
 #define HC_CONSOLE_WRITE  1     /* RBX = guest-physical buffer, RCX = length (<= 4096) */
 #define HC_STOP           2     /* RBX = status: the guest stops */
+#define HC_INSTANCE       3     /* -> RAX = 1 for a guest's first run, +1 per restart */
 
 #define HC_OK       0
 #define HC_ENOSYS   (-38)       /* unknown function */

@@ -637,6 +637,21 @@ static void test_guest_limits(void **state)
     assert_false(cfg->guests[0].valid);
     assert_int_equal(cfg->guests[0].module_count, 0);
 }
+static void test_on_stop(void **state)
+{
+    (void)state;
+    struct hv_config cfg;
+    struct errs e;
+    assert_int_equal(parse("[guest a]\nkernel = k\non_stop = restart\n"
+                           "[guest b]\nkernel = k\n"
+                           "[guest c]\nkernel = k\non_stop = reboot\n", &cfg, &e), 1);
+    assert_string_equal(e.msg[0], "hv.cfg:8: on_stop: 'reboot' is not stop or restart");
+    assert_int_equal(cfg.guests[0].on_stop, ON_STOP_RESTART);
+    assert_int_equal(cfg.guests[1].on_stop, ON_STOP_STOP);     /* the default */
+    assert_true(cfg.guests[0].valid);
+    assert_false(cfg.guests[2].valid);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -645,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_errors_name_line),
         cmocka_unit_test(test_sections),
         cmocka_unit_test(test_hostile_bytes),
+        cmocka_unit_test(test_on_stop),
         cmocka_unit_test(test_guests_valid),
         cmocka_unit_test(test_guest_defaults),
         cmocka_unit_test(test_guest_crlf),
