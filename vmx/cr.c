@@ -15,23 +15,25 @@
 #define VEC_GP 13
 #define CR4_PCIDE BIT(17)
 
+/* Exit-qualification register number -> slot in struct guest_regs (RSP
+ * lives in the VMCS). */
+static const uint8_t gpr_slot[16] = { 0, 2, 3, 1, 0xff, 6, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14 };
+
 uint64_t vcpu_gpr(struct vcpu *v, unsigned n)
 {
     const uint64_t *r = &v->regs.rax;
-    static const uint8_t slot[16] = { 0, 2, 3, 1, 0xff, 6, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14 };
     if (n == 4)
         return vmcs_readnat(VMCS_GUEST_RSP);
-    return r[slot[n & 15]];
+    return r[gpr_slot[n & 15]];
 }
 
 void vcpu_set_gpr(struct vcpu *v, unsigned n, uint64_t val)
 {
     uint64_t *r = &v->regs.rax;
-    static const uint8_t slot[16] = { 0, 2, 3, 1, 0xff, 6, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14 };
     if (n == 4)
         vmcs_writenat(VMCS_GUEST_RSP, val);
     else
-        r[slot[n & 15]] = val;
+        r[gpr_slot[n & 15]] = val;
 }
 
 static bool guest_write_cr0(struct vcpu *v, uint64_t val)

@@ -5,11 +5,8 @@ bits 32
 
 %define APIC 0xfee00000
 
-section .multiboot
-align 4
-    dd 0x1badb002
-    dd 0
-    dd -(0x1badb002)
+%include "multiboot.inc"
+MULTIBOOT_HEADER 0
 
 section .text
 global _start

@@ -3,11 +3,8 @@
 ; guests carry on. If the read ever succeeds, it says so and exits 1.
 bits 32
 
-section .multiboot
-align 4
-    dd 0x1badb002
-    dd 0
-    dd -(0x1badb002)
+%include "multiboot.inc"
+MULTIBOOT_HEADER 0
 
 section .text
 global _start

@@ -7,11 +7,8 @@ bits 32
 
 %define N 2000
 
-section .multiboot
-align 4
-    dd 0x1badb002
-    dd 0
-    dd -(0x1badb002)
+%include "multiboot.inc"
+MULTIBOOT_HEADER 0
 
 section .text
 global _start

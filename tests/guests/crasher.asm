@@ -2,11 +2,8 @@
 ; must stop this guest alone ("triple fault") and keep the others.
 bits 32
 
-section .multiboot
-align 4
-    dd 0x1badb002
-    dd 0
-    dd -(0x1badb002)
+%include "multiboot.inc"
+MULTIBOOT_HEADER 0
 
 section .text
 global _start

@@ -8,7 +8,7 @@ GUEST_RAWS := $(BUILD)/guests/realmode.bin
 guests: $(GUEST_ELFS) $(GUEST_RAWS)
 all: guests
 
-$(BUILD)/guests/%.o: tests/guests/%.asm tests/guests/common.inc
+$(BUILD)/guests/%.o: tests/guests/%.asm tests/guests/common.inc tests/guests/multiboot.inc
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf32 -i tests/guests/ -o $@ $<
 

@@ -3,11 +3,8 @@
 ; and that VMX instructions are not there.
 bits 32
 
-section .multiboot
-align 4
-    dd 0x1badb002
-    dd 0x00000002                       ; memory information wanted
-    dd -(0x1badb002 + 0x00000002)
+%include "multiboot.inc"
+MULTIBOOT_HEADER 0x00000002             ; memory information wanted
 
 section .text
 global _start

@@ -1,11 +1,8 @@
 ; Stops through the stop hypercall (RAX=2, RBX=status) after saying so.
 bits 32
 
-section .multiboot
-align 4
-    dd 0x1badb002
-    dd 0
-    dd -(0x1badb002)
+%include "multiboot.inc"
+MULTIBOOT_HEADER 0
 
 section .text
 global _start

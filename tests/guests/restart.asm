@@ -4,11 +4,8 @@ bits 32
 
 %define SECRET_AT 0x300000
 
-section .multiboot
-align 4
-    dd 0x1badb002
-    dd 0
-    dd -(0x1badb002)
+%include "multiboot.inc"
+MULTIBOOT_HEADER 0
 
 section .text
 global _start
