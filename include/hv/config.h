@@ -28,6 +28,13 @@ enum on_idle {
 #define CONFIG_MEMORY_DEFAULT   MiB(64)
 #define CONFIG_SERIAL_DEFAULT   0x3f8
 #define CONFIG_SERIAL_PORTS     8      /* a 16550 decodes base .. base+7 */
+#define CONFIG_MAX_VCPUS        16     /* vcpus = 1..16 */
+#define CONFIG_MAX_PASSTHROUGH  8      /* passthrough_io ranges per guest */
+#define CONFIG_WEIGHT_DEFAULT   256
+#define CONFIG_WEIGHT_MAX       65535
+#define CONFIG_SLICE_DEFAULT_US 10000  /* [hypervisor] slice = 10ms */
+#define CONFIG_SLICE_MIN_US     100
+#define CONFIG_SLICE_MAX_US     1000000
 
 enum guest_format {
     GUEST_FORMAT_AUTO = 0,      /* detected from the image (multiboot header) */
@@ -38,6 +45,18 @@ enum guest_format {
 enum guest_on_stop {
     ON_STOP_STOP = 0,           /* the guest stays stopped */
     ON_STOP_RESTART,            /* re-created from its images, memory scrubbed */
+};
+
+/* How a guest's vCPUs are placed (issue 4, docs/configuration.md). */
+enum guest_cpus {
+    CPUS_SHARED = 0,            /* time-shared; cpus[] empty: any CPU no guest has pinned */
+    CPUS_PINNED,                /* one vCPU per listed CPU, nothing else runs there */
+};
+
+/* An I/O port range [first, last] handed to one guest. */
+struct io_range {
+    uint16_t first, last;
+    unsigned line;              /* configuration line, for messages */
 };
 
 struct guest_module {
@@ -63,8 +82,15 @@ struct guest_config {
     char cmdline[CONFIG_CMDLINE_LEN];
 
     uint64_t memory;                /* bytes, multiple of 4 KiB, 1M .. 64G */
-    unsigned cpu_count;             /* 0: not given, the core chooses */
+    unsigned vcpus;                 /* 1..CONFIG_MAX_VCPUS (pinned: = cpu_count) */
+    enum guest_cpus cpus_mode;      /* not given: shared on every unpinned CPU */
+    unsigned cpu_count;             /* entries in cpus[]; 0 with CPUS_SHARED: any */
     uint16_t cpus[CONFIG_MAX_GUEST_CPUS];   /* physical CPU indices, distinct */
+    unsigned cpus_line;             /* line of cpus = (0: not given) */
+    unsigned weight;                /* shared CPUs: 1..65535, default 256 */
+    unsigned passthrough_count;
+    struct io_range passthrough[CONFIG_MAX_PASSTHROUGH];
+    bool management;                /* may use the management hypercalls */
 
     bool has_serial;                /* false: serial = none */
     uint16_t serial_port;           /* base of CONFIG_SERIAL_PORTS ports */
@@ -76,6 +102,7 @@ struct guest_config {
 struct hv_config {
     enum on_idle on_idle;   /* what to do when nothing is left to run */
     bool test_exits;        /* emulator test exits allowed (CI images only) */
+    uint32_t slice_us;      /* time slice on shared CPUs, microseconds */
 
     /* [guest NAME] sections in file order; invalid ones are kept (with
      * valid = false) so the core can name them while starting the others. */
@@ -95,6 +122,18 @@ void config_defaults(struct hv_config *cfg);
  * list is replaced. */
 int config_parse(const char *text, size_t len, const char *filename,
                  struct hv_config *cfg, config_err_fn err, void *ctx);
+
+/*
+ * Checks that need the machine: CPU indices below `ncpus`, the sum of the
+ * valid guests' memory within `mem_bytes`, and a shared guest with at
+ * least one CPU left to run on. A guest that fails gets valid = false and
+ * one message per problem, naming its line ("hv.cfg:12: [guest b]: ...").
+ * Returns the number of problems. Conflicts between guests (two pinned
+ * guests on one CPU, one port range in two guests, two management guests)
+ * are already caught by config_parse, at the later line.
+ */
+int config_validate(struct hv_config *cfg, const char *filename, unsigned ncpus,
+                    uint64_t mem_bytes, config_err_fn err, void *ctx);
 
 const char *config_on_idle_name(enum on_idle v);
 const char *config_format_name(enum guest_format f);
