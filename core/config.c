@@ -6,17 +6,33 @@
 
 #define LINE_MAX_LEN 512
 
-/* Keys of a [guest NAME] section (module, repeatable, is not tracked). */
+/* Keys of a [guest NAME] section (module and passthrough_io, repeatable,
+ * are not tracked here). */
 enum gkey {
     GK_KERNEL, GK_FORMAT, GK_LOAD_ADDRESS, GK_ENTRY, GK_CMDLINE, GK_MEMORY,
-    GK_CPUS, GK_SERIAL, GK_DEBUG_EXIT, GK_ON_STOP, GK_COUNT,
+    GK_CPUS, GK_SERIAL, GK_DEBUG_EXIT, GK_ON_STOP, GK_VCPUS, GK_WEIGHT, GK_MANAGEMENT,
+    GK_COUNT,
 };
 
 static const char *const gkey_names[GK_COUNT] = {
     [GK_KERNEL] = "kernel", [GK_FORMAT] = "format", [GK_LOAD_ADDRESS] = "load_address",
     [GK_ENTRY] = "entry", [GK_CMDLINE] = "cmdline", [GK_MEMORY] = "memory",
     [GK_CPUS] = "cpus", [GK_SERIAL] = "serial", [GK_DEBUG_EXIT] = "debug_exit",
-    [GK_ON_STOP] = "on_stop",
+    [GK_ON_STOP] = "on_stop", [GK_VCPUS] = "vcpus", [GK_WEIGHT] = "weight",
+    [GK_MANAGEMENT] = "management",
+};
+
+/* Ports the hypervisor keeps for itself: passthrough_io may not hand them
+ * to a guest. The 8259 pair is virtualised per guest (the core remaps the
+ * real one), and PCI configuration access through 0xcf8/0xcfc reaches
+ * every device of the machine, not just one guest's. */
+static const struct {
+    uint16_t first, last;
+    const char *what;
+} reserved_ports[] = {
+    { 0x20, 0x21, "the master PIC" },
+    { 0xa0, 0xa1, "the slave PIC" },
+    { 0xcf8, 0xcff, "PCI configuration space" },
 };
 
 struct parser {
@@ -33,23 +49,36 @@ struct parser {
     struct guest_config *guest;
     unsigned key_line[GK_COUNT];
     unsigned key_bad;
-    /* Which guest (index + 1; 0: none) was given each CPU, and on which line. */
+    /* Which guest (index + 1; 0: none) pinned each CPU, and on which line;
+     * and the first guest that listed it in cpus = shared ... */
     struct {
         uint8_t guest;
         unsigned line;
-    } cpu_owner[CONFIG_CPU_LIMIT];
+    } cpu_owner[CONFIG_CPU_LIMIT], cpu_shared[CONFIG_CPU_LIMIT];
+    /* The management guest (index + 1; 0: none yet) and its line. */
+    uint8_t mgmt_guest;
+    unsigned mgmt_line;
 };
 
 STATIC_ASSERT(CONFIG_MAX_GUESTS < 256, "cpu_owner.guest is a uint8_t");
+STATIC_ASSERT(CONFIG_MAX_GUEST_CPUS <= CONFIG_MAX_VCPUS, "a pinned guest has a vCPU per CPU");
+
+/* "FILE:LINE: message" into `msg`, the one format of every message. */
+static void __printf(5, 0) format_msg(char *msg, size_t size, const char *file, unsigned line,
+                                      const char *fmt, va_list ap)
+{
+    int n = hv_snprintf(msg, size, "%s:%u: ", file, line);
+
+    if (n >= 0 && (size_t)n < size)
+        hv_vsnprintf(msg + n, size - (size_t)n, fmt, ap);
+}
 
 static void __printf(3, 0) vreport(struct parser *p, unsigned line, const char *fmt,
                                    va_list ap)
 {
     char msg[LINE_MAX_LEN + 128];
-    int n = hv_snprintf(msg, sizeof(msg), "%s:%u: ", p->file, line);
 
-    if (n >= 0 && (size_t)n < sizeof(msg))
-        hv_vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+    format_msg(msg, sizeof(msg), p->file, line, fmt, ap);
     p->errors++;
     /* Any error inside a guest section disqualifies that guest alone. */
     if (p->section == SEC_GUEST && p->guest)
@@ -101,6 +130,7 @@ void config_defaults(struct hv_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->on_idle = ON_IDLE_POWEROFF;
     cfg->test_exits = false;
+    cfg->slice_us = CONFIG_SLICE_DEFAULT_US;
     cfg->guest_count = 0;
 }
 
@@ -215,6 +245,48 @@ static bool parse_bool(const char *v, size_t n, bool *out)
     return false;
 }
 
+/* "250us" or "4ms"; 1000 us and above in whole milliseconds. */
+static void time_name(char *buf, size_t len, uint64_t us)
+{
+    if (us >= 1000 && us % 1000 == 0)
+        hv_snprintf(buf, len, "%llums", (unsigned long long)(us / 1000));
+    else
+        hv_snprintf(buf, len, "%lluus", (unsigned long long)us);
+}
+
+/* A time: a number with us or ms, or a bare number of microseconds. */
+static void slice_value(struct parser *p, struct hv_config *cfg, const char *v, size_t vn)
+{
+    uint64_t x, scale = 1;
+    size_t n = vn;
+    char lim[24];
+
+    if (n >= 2 && v[n - 1] == 's' && (v[n - 2] == 'u' || v[n - 2] == 'm')) {
+        scale = v[n - 2] == 'm' ? 1000 : 1;
+        n -= 2;
+    }
+    enum config_num r = config_parse_number(v, n, &x);
+    if (r == CONFIG_NUM_SYNTAX) {
+        report(p, "slice: '%.*s' is not a time (a number with us or ms)", (int)vn, v);
+        return;
+    }
+    if (r == CONFIG_NUM_OVERFLOW || x > UINT64_MAX / scale)
+        x = UINT64_MAX;
+    else
+        x *= scale;
+    if (x > CONFIG_SLICE_MAX_US) {
+        time_name(lim, sizeof(lim), CONFIG_SLICE_MAX_US);
+        report(p, "slice: '%.*s' is above the maximum %s", (int)vn, v, lim);
+        return;
+    }
+    if (x < CONFIG_SLICE_MIN_US) {
+        time_name(lim, sizeof(lim), CONFIG_SLICE_MIN_US);
+        report(p, "slice: '%.*s' is below the minimum %s", (int)vn, v, lim);
+        return;
+    }
+    cfg->slice_us = (uint32_t)x;
+}
+
 static void hypervisor_key(struct parser *p, struct hv_config *cfg,
                            const char *k, size_t kn, const char *v, size_t vn)
 {
@@ -230,6 +302,8 @@ static void hypervisor_key(struct parser *p, struct hv_config *cfg,
     } else if (token_is(k, kn, "test_exits")) {
         if (!parse_bool(v, vn, &cfg->test_exits))
             report(p, "test_exits: '%.*s' is not yes or no", (int)vn, v);
+    } else if (token_is(k, kn, "slice")) {
+        slice_value(p, cfg, v, vn);
     } else {
         report(p, "unknown key '%.*s' in [hypervisor]", (int)kn, k);
     }
@@ -265,6 +339,9 @@ static void guest_begin(struct parser *p, struct hv_config *cfg, const char *hdr
     g->memory = CONFIG_MEMORY_DEFAULT;
     g->has_serial = true;
     g->serial_port = CONFIG_SERIAL_DEFAULT;
+    g->vcpus = 1;
+    g->cpus_mode = CPUS_SHARED;
+    g->weight = CONFIG_WEIGHT_DEFAULT;
     /* The name is kept even when it is refused, so that later messages
      * about this section can still say which one they mean. */
     memcpy(g->name, name, MIN(nn, sizeof(g->name) - 1));
@@ -302,6 +379,102 @@ static void guest_begin(struct parser *p, struct hv_config *cfg, const char *hdr
             return;
         }
     }
+}
+
+/* "port 0x80" or "ports 0x2f8-0x2ff", and the verb that goes with it. */
+static void ports_name(char *buf, size_t len, unsigned first, unsigned last)
+{
+    if (first == last)
+        hv_snprintf(buf, len, "port 0x%x", first);
+    else
+        hv_snprintf(buf, len, "ports 0x%x-0x%x", first, last);
+}
+
+static const char *overlap_verb(unsigned first, unsigned last)
+{
+    return first == last ? "overlaps" : "overlap";
+}
+
+/* "0x80" or "0x2f8-0x2ff". */
+static void span_name(char *buf, size_t len, unsigned first, unsigned last)
+{
+    if (first == last)
+        hv_snprintf(buf, len, "0x%x", first);
+    else
+        hv_snprintf(buf, len, "0x%x-0x%x", first, last);
+}
+
+static bool spans_overlap(unsigned a0, unsigned a1, unsigned b0, unsigned b1)
+{
+    return a0 <= b1 && b0 <= a1;
+}
+
+/* A guest's passed-through ports against its own virtual devices: serial
+ * and debug_exit may come after passthrough_io, so this waits for the end
+ * of the section; reported at the later of the two lines. */
+static void passthrough_end(struct parser *p)
+{
+    struct guest_config *g = p->guest;
+    const unsigned *kl = p->key_line;
+    char a[40], b[40];
+
+    for (unsigned i = 0; i < g->passthrough_count; i++) {
+        const struct io_range *r = &g->passthrough[i];
+
+        ports_name(a, sizeof(a), r->first, r->last);
+        if (!(p->key_bad & BIT(GK_SERIAL)) && g->has_serial &&
+            spans_overlap(r->first, r->last, g->serial_port,
+                          g->serial_port + CONFIG_SERIAL_PORTS - 1)) {
+            unsigned last = g->serial_port + CONFIG_SERIAL_PORTS - 1;
+            span_name(b, sizeof(b), r->first, r->last);
+            if (kl[GK_SERIAL] > r->line)
+                report_at(p, kl[GK_SERIAL],
+                          "serial: ports 0x%x-0x%x overlap passthrough_io %s (line %u)",
+                          g->serial_port, last, b, r->line);
+            else if (kl[GK_SERIAL])
+                report_at(p, r->line, "passthrough_io: %s %s serial 0x%x-0x%x (line %u)", a,
+                          overlap_verb(r->first, r->last), g->serial_port, last,
+                          kl[GK_SERIAL]);
+            else
+                report_at(p, r->line,
+                          "passthrough_io: %s %s serial 0x%x-0x%x (the default)", a,
+                          overlap_verb(r->first, r->last), g->serial_port, last);
+        }
+        if (!(p->key_bad & BIT(GK_DEBUG_EXIT)) && g->has_debug_exit &&
+            g->debug_exit_port >= r->first && g->debug_exit_port <= r->last) {
+            span_name(b, sizeof(b), r->first, r->last);
+            if (kl[GK_DEBUG_EXIT] > r->line)
+                report_at(p, kl[GK_DEBUG_EXIT],
+                          "debug_exit: port 0x%x overlaps passthrough_io %s (line %u)",
+                          g->debug_exit_port, b, r->line);
+            else
+                report_at(p, r->line, "passthrough_io: %s %s debug_exit 0x%x (line %u)", a,
+                          overlap_verb(r->first, r->last), g->debug_exit_port,
+                          kl[GK_DEBUG_EXIT]);
+        }
+    }
+}
+
+/* vcpus and weight against the placement chosen by cpus; key order is
+ * free, so this waits for the end of the section. */
+static void cpus_end(struct parser *p)
+{
+    struct guest_config *g = p->guest;
+    const unsigned *kl = p->key_line;
+
+    if (p->key_bad & BIT(GK_CPUS) || g->cpus_mode != CPUS_PINNED)
+        return;
+    if (!kl[GK_VCPUS])
+        g->vcpus = g->cpu_count;
+    else if (!(p->key_bad & BIT(GK_VCPUS)) && g->vcpus != g->cpu_count)
+        report_at(p, kl[GK_VCPUS],
+                  "vcpus: %u does not match the %u CPU%s pinned at line %u; pinned guests "
+                  "run one vCPU per listed CPU", g->vcpus, g->cpu_count,
+                  g->cpu_count == 1 ? "" : "s", kl[GK_CPUS]);
+    if (kl[GK_WEIGHT] && !(p->key_bad & BIT(GK_WEIGHT)))
+        report_at(p, kl[GK_WEIGHT],
+                  "weight: applies to shared CPUs only; this guest is pinned (cpus at line %u)",
+                  kl[GK_CPUS]);
 }
 
 /* Checks that need the whole section; reported at the line of the later of
@@ -368,6 +541,9 @@ static void guest_end(struct parser *p)
                       "debug_exit: port 0x%x overlaps serial 0x%x-0x%x (the default)",
                       g->debug_exit_port, g->serial_port, last);
     }
+
+    passthrough_end(p);
+    cpus_end(p);
 
     p->section = SEC_NONE;
     p->guest = NULL;
@@ -500,59 +676,242 @@ static bool entry_value(struct parser *p, struct guest_config *g, const char *v,
     return true;
 }
 
+/* A number within [min, max], for messages "below the minimum" etc. */
+static bool range_value(struct parser *p, const char *key, const char *v, size_t vn,
+                        uint64_t min, uint64_t max, unsigned *out)
+{
+    uint64_t x;
+    enum config_num r = config_parse_number(v, vn, &x);
+
+    if (r == CONFIG_NUM_SYNTAX) {
+        report(p, "%s: '%.*s' is not a number", key, (int)vn, v);
+        return false;
+    }
+    if (r == CONFIG_NUM_OVERFLOW || x > max) {
+        report(p, "%s: '%.*s' is above the maximum %llu", key, (int)vn, v,
+               (unsigned long long)max);
+        return false;
+    }
+    if (x < min) {
+        report(p, "%s: '%.*s' is below the minimum %llu", key, (int)vn, v,
+               (unsigned long long)min);
+        return false;
+    }
+    *out = (unsigned)x;
+    return true;
+}
+
+/* "A-B" or "A" (then B = A), each side trimmed. CONFIG_NUM_OVERFLOW also
+ * means an end above `max`; *bad then names that end ("256" of "250-256"). */
+static enum config_num parse_span(const char *s, size_t n, uint64_t max, uint64_t *lo,
+                                  uint64_t *hi, const char **bad, size_t *badn)
+{
+    const char *dash = memchr(s, '-', n);
+    size_t an = dash ? (size_t)(dash - s) : n, bn = dash ? n - an - 1 : 0;
+    const char *a = trim(s, &an), *b = dash ? trim(dash + 1, &bn) : a;
+
+    if (!dash)
+        bn = an;
+    enum config_num ra = config_parse_number(a, an, lo);
+    enum config_num rb = config_parse_number(b, bn, hi);
+    if (ra == CONFIG_NUM_SYNTAX || rb == CONFIG_NUM_SYNTAX)
+        return CONFIG_NUM_SYNTAX;
+    if (ra != CONFIG_NUM_OK || *lo > max) {
+        *bad = a;
+        *badn = an;
+        return CONFIG_NUM_OVERFLOW;
+    }
+    if (rb != CONFIG_NUM_OK || *hi > max) {
+        *bad = b;
+        *badn = bn;
+        return CONFIG_NUM_OVERFLOW;
+    }
+    return CONFIG_NUM_OK;
+}
+
+/* May this guest take `cpu` (pinned or shared)? Pinned CPUs belong to one
+ * guest only and are listed in no shared list; shared lists may overlap. */
+static bool cpu_free(struct parser *p, unsigned cpu, bool shared)
+{
+    const struct guest_config *o;
+
+    if (p->cpu_owner[cpu].guest) {
+        o = &p->cfg->guests[p->cpu_owner[cpu].guest - 1];
+        if (shared)
+            report(p, "cpus: CPU %u is pinned by guest '%s' (line %u) and cannot be shared",
+                   cpu, o->name, p->cpu_owner[cpu].line);
+        else
+            report(p, "cpus: CPU %u is already given to guest '%s' (line %u)", cpu, o->name,
+                   p->cpu_owner[cpu].line);
+        return false;
+    }
+    if (!shared && p->cpu_shared[cpu].guest) {
+        o = &p->cfg->guests[p->cpu_shared[cpu].guest - 1];
+        report(p, "cpus: CPU %u is shared by guest '%s' (line %u) and cannot be pinned", cpu,
+               o->name, p->cpu_shared[cpu].line);
+        return false;
+    }
+    return true;
+}
+
+/* "2,3", "0-1,4" (pinned), "shared", "shared 1,2" or "shared 0-3". */
 static bool cpus_value(struct parser *p, const char *v, size_t vn)
 {
     struct guest_config *g = p->guest;
     uint16_t list[CONFIG_MAX_GUEST_CPUS];
     unsigned count = 0;
-    size_t pos = 0;
+    bool shared = false;
+    const char *l = v;
+    size_t ln = vn, pos = 0;
+    uint8_t self = (uint8_t)(g - p->cfg->guests + 1);
 
-    for (;;) {
+    if (vn >= 6 && memcmp(v, "shared", 6) == 0 && (vn == 6 || is_space(v[6]))) {
+        shared = true;
+        ln = vn - 6;
+        l = trim(v + 6, &ln);
+    }
+    while (ln) {
         size_t end = pos;
-        while (end < vn && v[end] != ',')
+        while (end < ln && l[end] != ',')
             end++;
         size_t in = end - pos;
-        const char *item = trim(v + pos, &in);
-        uint64_t cpu;
-        enum config_num r = config_parse_number(item, in, &cpu);
+        const char *item = trim(l + pos, &in), *bad = item;
+        size_t badn = in;
+        uint64_t lo, hi;
+        enum config_num r = parse_span(item, in, CONFIG_CPU_LIMIT - 1, &lo, &hi, &bad, &badn);
 
         if (r == CONFIG_NUM_SYNTAX) {
-            report(p, "cpus: '%.*s' is not a CPU index or a comma list of them", (int)vn, v);
+            report(p, "cpus: '%.*s' is not shared or a list of CPUs and ranges (0-1,4)",
+                   (int)vn, v);
             return false;
         }
-        if (r == CONFIG_NUM_OVERFLOW || cpu >= CONFIG_CPU_LIMIT) {
-            report(p, "cpus: CPU '%.*s' is above the highest index %d", (int)in, item,
+        if (r == CONFIG_NUM_OVERFLOW) {
+            report(p, "cpus: CPU '%.*s' is above the highest index %d", (int)badn, bad,
                    CONFIG_CPU_LIMIT - 1);
             return false;
         }
-        for (unsigned i = 0; i < count; i++) {
-            if (list[i] == cpu) {
-                report(p, "cpus: CPU %u is listed twice", (unsigned)cpu);
+        if (lo > hi) {
+            report(p, "cpus: range '%.*s' runs backwards", (int)in, item);
+            return false;
+        }
+        for (unsigned cpu = (unsigned)lo; cpu <= hi; cpu++) {
+            for (unsigned i = 0; i < count; i++) {
+                if (list[i] == cpu) {
+                    report(p, "cpus: CPU %u is listed twice", cpu);
+                    return false;
+                }
+            }
+            if (count == CONFIG_MAX_GUEST_CPUS) {
+                report(p, "cpus: more than %d CPUs", CONFIG_MAX_GUEST_CPUS);
                 return false;
             }
+            if (!cpu_free(p, cpu, shared))
+                return false;
+            list[count++] = (uint16_t)cpu;
         }
-        if (count == CONFIG_MAX_GUEST_CPUS) {
-            report(p, "cpus: more than %d CPUs", CONFIG_MAX_GUEST_CPUS);
-            return false;
-        }
-        /* For now one guest per CPU: the core does not share a CPU. */
-        if (p->cpu_owner[cpu].guest) {
-            const struct guest_config *o = &p->cfg->guests[p->cpu_owner[cpu].guest - 1];
-            report(p, "cpus: CPU %u is already given to guest '%s' (line %u)", (unsigned)cpu,
-                   o->name, p->cpu_owner[cpu].line);
-            return false;
-        }
-        list[count++] = (uint16_t)cpu;
-        if (end >= vn)
+        if (end >= ln)
             break;
         pos = end + 1;
     }
     for (unsigned i = 0; i < count; i++) {
-        p->cpu_owner[list[i]].guest = (uint8_t)(g - p->cfg->guests + 1);
-        p->cpu_owner[list[i]].line = p->line;
+        if (!shared) {
+            p->cpu_owner[list[i]].guest = self;
+            p->cpu_owner[list[i]].line = p->line;
+        } else if (!p->cpu_shared[list[i]].guest) {
+            p->cpu_shared[list[i]].guest = self;
+            p->cpu_shared[list[i]].line = p->line;
+        }
         g->cpus[i] = list[i];
     }
     g->cpu_count = count;
+    g->cpus_mode = shared ? CPUS_SHARED : CPUS_PINNED;
+    g->cpus_line = p->line;
+    return true;
+}
+
+/* "0x2f8-0x2ff" or "0x80": physical ports handed to this guest. */
+static bool passthrough_value(struct parser *p, const char *v, size_t vn)
+{
+    struct guest_config *g = p->guest;
+    const char *bad = v;
+    size_t badn = vn;
+    uint64_t lo, hi;
+    char a[40], b[40];
+
+    if (g->passthrough_count >= CONFIG_MAX_PASSTHROUGH) {
+        report(p, "passthrough_io: more than %d ranges", CONFIG_MAX_PASSTHROUGH);
+        return false;
+    }
+    enum config_num r = parse_span(v, vn, 0xffff, &lo, &hi, &bad, &badn);
+    if (r == CONFIG_NUM_SYNTAX) {
+        report(p, "passthrough_io: '%.*s' is not a port or a range of ports (0x2f8-0x2ff)",
+               (int)vn, v);
+        return false;
+    }
+    if (r == CONFIG_NUM_OVERFLOW) {
+        report(p, "passthrough_io: '%.*s' is above the last I/O port 0xffff", (int)badn, bad);
+        return false;
+    }
+    if (lo > hi) {
+        report(p, "passthrough_io: range '%.*s' runs backwards", (int)vn, v);
+        return false;
+    }
+    unsigned first = (unsigned)lo, last = (unsigned)hi;
+    ports_name(a, sizeof(a), first, last);
+    for (size_t i = 0; i < ARRAY_SIZE(reserved_ports); i++) {
+        if (spans_overlap(first, last, reserved_ports[i].first, reserved_ports[i].last)) {
+            span_name(b, sizeof(b), reserved_ports[i].first, reserved_ports[i].last);
+            report(p, "passthrough_io: %s %s %s (%s), which the hypervisor keeps", a,
+                   overlap_verb(first, last), b, reserved_ports[i].what);
+            return false;
+        }
+    }
+    for (unsigned i = 0; i < g->passthrough_count; i++) {
+        const struct io_range *o = &g->passthrough[i];
+        if (spans_overlap(first, last, o->first, o->last)) {
+            span_name(b, sizeof(b), o->first, o->last);
+            report(p, "passthrough_io: %s %s %s (line %u)", a, overlap_verb(first, last), b,
+                   o->line);
+            return false;
+        }
+    }
+    /* A physical port can have one owner: the earlier guest keeps it. */
+    for (const struct guest_config *og = p->cfg->guests; og < g; og++) {
+        for (unsigned i = 0; i < og->passthrough_count; i++) {
+            const struct io_range *o = &og->passthrough[i];
+            if (spans_overlap(first, last, o->first, o->last)) {
+                span_name(b, sizeof(b), o->first, o->last);
+                report(p, "passthrough_io: %s %s %s, already given to guest '%s' (line %u)",
+                       a, overlap_verb(first, last), b, og->name, o->line);
+                return false;
+            }
+        }
+    }
+    g->passthrough[g->passthrough_count++] =
+        (struct io_range){ .first = (uint16_t)first, .last = (uint16_t)last, .line = p->line };
+    return true;
+}
+
+static bool management_value(struct parser *p, const char *v, size_t vn)
+{
+    struct guest_config *g = p->guest;
+    bool yes;
+
+    if (!parse_bool(v, vn, &yes)) {
+        report(p, "management: '%.*s' is not yes or no", (int)vn, v);
+        return false;
+    }
+    if (yes && p->mgmt_guest) {
+        const struct guest_config *o = &p->cfg->guests[p->mgmt_guest - 1];
+        report(p, "management: guest '%s' is already the management guest (line %u)",
+               o->name, p->mgmt_line);
+        return false;
+    }
+    if (yes) {
+        p->mgmt_guest = (uint8_t)(g - p->cfg->guests + 1);
+        p->mgmt_line = p->line;
+    }
+    g->management = yes;
     return true;
 }
 
@@ -587,6 +946,10 @@ static void guest_key(struct parser *p, const char *k, size_t kn, const char *v,
 
     if (token_is(k, kn, "module")) {
         module_value(p, v, vn);
+        return;
+    }
+    if (token_is(k, kn, "passthrough_io")) {
+        passthrough_value(p, v, vn);
         return;
     }
     for (unsigned i = 0; i < GK_COUNT; i++)
@@ -654,6 +1017,15 @@ static void guest_key(struct parser *p, const char *k, size_t kn, const char *v,
             report(p, "on_stop: '%.*s' is not stop or restart", (int)vn, v);
             ok = false;
         }
+        break;
+    case GK_VCPUS:
+        ok = range_value(p, "vcpus", v, vn, 1, CONFIG_MAX_VCPUS, &g->vcpus);
+        break;
+    case GK_WEIGHT:
+        ok = range_value(p, "weight", v, vn, 1, CONFIG_WEIGHT_MAX, &g->weight);
+        break;
+    case GK_MANAGEMENT:
+        ok = management_value(p, v, vn);
         break;
     case GK_COUNT:
         break;
@@ -759,4 +1131,116 @@ int config_parse(const char *text, size_t len, const char *filename,
     }
     guest_end(&p);
     return p.errors;
+}
+
+/* ---- checks against the machine ---------------------------------------- */
+
+struct validator {
+    const char *file;
+    config_err_fn err;
+    void *ctx;
+    int problems;
+};
+
+static void __printf(3, 4) problem(struct validator *vd, unsigned line, const char *fmt, ...)
+{
+    char msg[LINE_MAX_LEN + 128];
+    va_list ap;
+
+    va_start(ap, fmt);
+    format_msg(msg, sizeof(msg), vd->file, line, fmt, ap);
+    va_end(ap);
+    vd->problems++;
+    if (vd->err)
+        vd->err(vd->ctx, msg);
+}
+
+/* "512 MiB", "2 GiB", "12 KiB" or "N bytes", for the memory budget. */
+static void bytes_name(char *buf, size_t len, uint64_t v)
+{
+    if (v == 0)
+        hv_snprintf(buf, len, "0 MiB");
+    else if (IS_ALIGNED(v, GiB(1)))
+        hv_snprintf(buf, len, "%llu GiB", (unsigned long long)(v >> 30));
+    else if (IS_ALIGNED(v, MiB(1)))
+        hv_snprintf(buf, len, "%llu MiB", (unsigned long long)(v >> 20));
+    else if (IS_ALIGNED(v, KiB(1)))
+        hv_snprintf(buf, len, "%llu KiB", (unsigned long long)(v >> 10));
+    else
+        hv_snprintf(buf, len, "%llu bytes", (unsigned long long)v);
+}
+
+/*
+ * In three passes, each seeing only the guests the one before left valid:
+ * CPUs that exist, then a CPU for every shared guest (a pinned guest
+ * refused for a missing CPU frees its others), then memory in file order
+ * (the earlier guest keeps its memory; a refused guest's is not counted).
+ */
+int config_validate(struct hv_config *cfg, const char *filename, unsigned ncpus,
+                    uint64_t mem_bytes, config_err_fn err, void *ctx)
+{
+    struct validator vd = { .file = filename, .err = err, .ctx = ctx };
+    bool pinned[CONFIG_CPU_LIMIT] = { false };
+    unsigned limit = MIN(ncpus, (unsigned)CONFIG_CPU_LIMIT);
+    uint64_t left = mem_bytes;
+    char a[32], b[32];
+
+    for (unsigned i = 0; i < cfg->guest_count; i++) {
+        struct guest_config *g = &cfg->guests[i];
+        if (!g->valid)
+            continue;
+        /* One message per guest: "cpus = 4-7" on four CPUs names CPU 4. */
+        for (unsigned c = 0; c < g->cpu_count && c < CONFIG_MAX_GUEST_CPUS; c++) {
+            if (g->cpus[c] >= ncpus) {
+                problem(&vd, g->cpus_line ? g->cpus_line : g->line,
+                        "cpus: CPU %u does not exist (this machine has %u)", g->cpus[c], ncpus);
+                g->valid = false;
+                break;
+            }
+        }
+    }
+
+    for (unsigned i = 0; i < cfg->guest_count; i++) {
+        const struct guest_config *g = &cfg->guests[i];
+        if (g->valid && g->cpus_mode == CPUS_PINNED)
+            for (unsigned c = 0; c < g->cpu_count && c < CONFIG_MAX_GUEST_CPUS; c++)
+                if (g->cpus[c] < CONFIG_CPU_LIMIT)
+                    pinned[g->cpus[c]] = true;
+    }
+    for (unsigned i = 0; i < cfg->guest_count; i++) {
+        struct guest_config *g = &cfg->guests[i];
+        bool runs = false;
+        if (!g->valid || g->cpus_mode != CPUS_SHARED)
+            continue;
+        if (g->cpu_count) {
+            for (unsigned c = 0; c < g->cpu_count && c < CONFIG_MAX_GUEST_CPUS; c++)
+                if (g->cpus[c] < limit && !pinned[g->cpus[c]])
+                    runs = true;
+        } else {
+            for (unsigned c = 0; c < limit; c++)
+                if (!pinned[c])
+                    runs = true;
+        }
+        if (!runs) {
+            problem(&vd, g->line, GUEST_FMT ": no CPU left for a shared guest: every CPU is "
+                    "pinned", GUEST_ARGS(g));
+            g->valid = false;
+        }
+    }
+
+    for (unsigned i = 0; i < cfg->guest_count; i++) {
+        struct guest_config *g = &cfg->guests[i];
+        if (!g->valid)
+            continue;
+        if (g->memory > left) {
+            bytes_name(a, sizeof(a), g->memory);
+            bytes_name(b, sizeof(b), left);
+            problem(&vd, g->line, GUEST_FMT ": memory: %s does not fit: %s left for guests",
+                    GUEST_ARGS(g), a, b);
+            g->valid = false;
+            continue;
+        }
+        left -= g->memory;
+    }
+    return vd.problems;
 }

@@ -10,6 +10,7 @@
 #include <hv/mm.h>
 #include <hv/power.h>
 #include <hv/partition.h>
+#include <hv/schedule.h>
 #include <hv/serial.h>
 #include <hv/string.h>
 #include <hv/version.h>
@@ -199,15 +200,22 @@ void kmain(uint64_t magic, uint64_t info)
         cpu_crash_test = (int)crash;
     cmdline_get(bootinfo.cmdline, "break_guest_state", partition_break_state, 32);
     cpus_discover();
+    /* What needs the machine: CPUs that exist, memory that fits. A few
+     * MiB stay with the hypervisor for VMCSs, bitmaps and EPT tables. */
+    uint64_t free_bytes = mm_free_pages() * PAGE_SIZE;
+    uint64_t reserve = MiB(16);
+    config_validate(&config, config_name, cpu_count, free_bytes > reserve ? free_bytes - reserve : 0,
+                    config_error, NULL);
     cpu_bringup(&bsp_percpu);
     bsp_percpu.state = CPU_ONLINE;
-    /* Guests are placed before the APs start: each AP runs its own guest
-     * as soon as it is in VMX root. */
+    /* Guests are built before the APs start, and placed once every CPU
+     * is known to be in VMX root or not. */
     partitions_create(&config, &bootinfo, config_name);
     smp_start_aps();
     wait_for_aps();
     report(t_entry);
-    partition_run_here(&bsp_percpu);
+    partitions_start(config.slice_us);
+    schedule_run(&bsp_percpu);
     partitions_wait();
     idle();
 }

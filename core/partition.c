@@ -1,9 +1,10 @@
 /*
  * Partitions: each configured guest gets its own host memory (one block,
  * 2 MiB aligned so EPT can use large pages), its own EPT mapping exactly
- * that block at guest-physical 0, its own devices and one vCPU pinned to
- * its physical CPU. Nothing of another guest or of the hypervisor is in
- * its EPT.
+ * that block at guest-physical 0, its own devices, its passthrough ports
+ * and its vCPUs: pinned one per listed CPU, or time-shared on the CPUs
+ * nobody pinned (core/schedule.c). Nothing of another guest or of the
+ * hypervisor is in its EPT.
  */
 #include <hv/partition.h>
 #include <hv/guest.h>
@@ -13,12 +14,14 @@
 #include <hv/layout.h>
 #include <hv/mm.h>
 #include <hv/string.h>
+#include <hv/fmt.h>
 #include <arch/percpu.h>
 #include <arch/vmcs.h>
 #include <arch/cpu.h>
 #include <arch/lapic.h>
 #include <arch/tsc.h>
 #include <arch/vmexit.h>
+#include <hv/schedule.h>
 
 static struct guest *guests[CONFIG_MAX_GUESTS];
 static const struct boot_info *boot_files;     /* for restarts */
@@ -29,6 +32,19 @@ static unsigned guest_count;
 unsigned partitions_count(void)
 {
     return guest_count;
+}
+
+struct guest *partition_guest(unsigned i)
+{
+    return i < guest_count ? guests[i] : NULL;
+}
+
+struct guest *partition_find(const char *name)
+{
+    for (unsigned i = 0; i < guest_count; i++)
+        if (strcmp(guests[i]->name, name) == 0)
+            return guests[i];
+    return NULL;
 }
 
 static uint64_t ept_page(void *ctx)
@@ -122,8 +138,8 @@ static bool load_image(struct guest *g, const struct guest_config *gc,
         kprintf("%s:%u: [guest %s]: %s: %s\n", cfg_name, gc->line, gc->name, gc->kernel, err);
         return false;
     }
-    g->vcpu.regs.rax = st.eax;
-    g->vcpu.regs.rbx = st.ebx;
+    g->vcpus[0]->regs.rax = st.eax;
+    g->vcpus[0]->regs.rbx = st.ebx;
     g->entry = st.eip;
     return true;
 }
@@ -135,23 +151,85 @@ static void vcpu_reset_devices(struct vcpu *v)
     /* The virtual APIC timer runs at the bus clock the guest is told
      * about (CPUID 0x40000010 EBX): the host LAPIC timer's input clock. */
     uint64_t bus_hz = lapic_timer_hz() * 16;
-    vlapic_reset(&v->lapic, 0, bus_hz ? MAX(tsc_hz() / bus_hz, 1) : 1);
+    vlapic_reset(&v->lapic, v->id, bus_hz ? MAX(tsc_hz() / bus_hz, 1) : 1);
+    if (v->id != 0)
+        v->msr.apic_base &= ~(uint64_t)BIT(8);      /* BSP flag: vCPU 0 only */
     apic_base_changed(v, v->msr.apic_base);
+}
+
+/* Power-on state of a whole vCPU: vCPU 0 starts at the image's entry,
+ * the others wait for SIPI (SDM Vol. 3A 9.4). */
+static void vcpu_reset(struct vcpu *v)
+{
+    memset(&v->regs, 0, sizeof(v->regs));
+    vcpu_reset_devices(v);
+    v->needs_setup = true;
+    v->wait_sipi = v->id != 0;
+    v->halted = false;
+    v->init_req = v->sipi_req = 0;
+    v->posted_any = v->posted_nmi = 0;
+    for (int i = 0; i < 8; i++)
+        v->posted[i] = 0;
+}
+
+/* The CPUs a shared guest may use, as a mask (CPU indices below 64). */
+static uint64_t shared_mask(const struct guest_config *gc)
+{
+    uint64_t m = 0;
+    if (!gc->cpu_count)
+        return ~0ULL;
+    for (unsigned i = 0; i < gc->cpu_count; i++)
+        if (gc->cpus[i] < 64)
+            m |= 1ULL << gc->cpus[i];
+    return m;
+}
+
+static bool create_vcpus(struct guest *g, const struct guest_config *gc, unsigned index)
+{
+    unsigned n = gc->cpus_mode == CPUS_PINNED ? gc->cpu_count : MAX(gc->vcpus, 1u);
+    for (unsigned i = 0; i < n; i++) {
+        struct vcpu *v = kzalloc(sizeof(*v));
+        if (!v)
+            return false;
+        v->guest = g;
+        v->id = i;
+        /* VPIDs are unique machine-wide: one per vCPU, never 0 (the host's). */
+        v->vpid = (uint16_t)(index * CONFIG_MAX_VCPUS + i + 1);
+        int pinned = gc->cpus_mode == CPUS_PINNED ? gc->cpus[i] : -1;
+        sched_vcpu_init(&v->sv, (int)(index * CONFIG_MAX_VCPUS + i), gc->weight ? gc->weight : 1,
+                        pinned);
+        v->allowed = pinned >= 0 ? 1ULL << (pinned & 63) : shared_mask(gc);
+        g->vcpus[g->vcpu_count++] = v;
+        vcpu_reset(v);
+    }
+    return true;
+}
+
+static void free_guest(struct guest *g, void *ram, uint64_t pages)
+{
+    for (unsigned i = 0; i < g->vcpu_count; i++)
+        kfree(g->vcpus[i]);
+    ept_destroy(&g->ept);
+    if (ram)
+        page_free(ram, pages);
+    kfree(g);
 }
 
 static struct guest *create(const struct guest_config *gc, const struct boot_info *bi,
                             const char *cfg_name, unsigned index)
 {
-    int cpu = gc->cpu_count ? gc->cpus[0] : 0;
-    if ((unsigned)cpu >= cpu_count || !cpus[cpu]) {
-        kprintf("%s:%u: [guest %s]: cpus: CPU %d does not exist (%u CPUs)\n",
-                cfg_name, gc->line, gc->name, cpu, cpu_count);
-        return NULL;
-    }
-    if (cpus[cpu]->guest) {
-        kprintf("%s:%u: [guest %s]: CPU %d already runs guest %s\n", cfg_name, gc->line,
-                gc->name, cpu, cpus[cpu]->guest->name);
-        return NULL;
+    for (unsigned c = 0; gc->cpus_mode == CPUS_PINNED && c < gc->cpu_count; c++) {
+        unsigned cpu = gc->cpus[c];
+        if (cpu >= cpu_count || !cpus[cpu]) {
+            kprintf("%s:%u: [guest %s]: cpus: CPU %u does not exist (%u CPUs)\n", cfg_name,
+                    gc->line, gc->name, cpu, cpu_count);
+            return NULL;
+        }
+        if (cpus[cpu]->pinned) {
+            kprintf("%s:%u: [guest %s]: CPU %u already runs guest %s\n", cfg_name, gc->line,
+                    gc->name, cpu, cpus[cpu]->pinned->name);
+            return NULL;
+        }
     }
     struct guest *g = kzalloc(sizeof(*g));
     if (!g) {
@@ -160,7 +238,13 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
     }
     hv_strlcpy(g->name, gc->name, sizeof(g->name));
     g->index = (int)index;
-    g->cpu = cpu;
+    g->cfg = gc;
+    g->instance = 1;
+    if (!create_vcpus(g, gc, index)) {
+        kprintf("%s:%u: [guest %s]: out of memory for its vCPUs\n", cfg_name, gc->line, gc->name);
+        free_guest(g, NULL, 0);
+        return NULL;
+    }
     /* The guest sees exactly what it was given; the host block is rounded
      * to 2 MiB so its EPT can use large pages. */
     g->ram_size = gc->memory;
@@ -169,14 +253,12 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
     if (!ram) {
         kprintf("%s:%u: [guest %s]: not enough memory for %lu MiB (%lu MiB free)\n",
                 cfg_name, gc->line, gc->name, g->ram_size >> 20, mm_free_pages() >> 8);
-        kfree(g);
+        free_guest(g, NULL, 0);
         return NULL;
     }
     g->ram_hpa = kva_to_phys(ram);
     g->alloc_size = alloc_pages * PAGE_SIZE;
-    g->cfg = gc;
-    g->instance = 1;
-    const struct vmx_caps *c = &cpus[cpu]->vmx.caps;
+    const struct vmx_caps *c = &cpus[0]->vmx.caps;
     struct ept_ops ops = { ept_page, ept_free, ept_ptr, NULL };
     int rc = ept_init(&g->ept, &ops, c->ept_2m, c->ept_1g);
     if (rc == 0)
@@ -192,18 +274,22 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
         kprintf("%s:%u: [guest %s]: overlapping device ports\n", cfg_name, gc->line, gc->name);
         goto fail;
     }
-    g->vcpu.guest = g;
-    g->vcpu.vpid = (uint16_t)(index + 1);
-    vcpu_reset_devices(&g->vcpu);
-    cpus[cpu]->guest = g;
-    kprintf("guest %s: %lu MiB at host %#lx, cpu%d, %s entry %#lx\n", g->name,
-            g->ram_size >> 20, g->ram_hpa, cpu, g->entry_real ? "real-mode" : "multiboot",
+    char where[96];
+    if (gc->cpus_mode == CPUS_PINNED) {
+        int n = hv_snprintf(where, sizeof(where), "pinned to cpu");
+        for (unsigned i = 0; i < gc->cpu_count && n > 0 && (size_t)n < sizeof(where); i++)
+            n += hv_snprintf(where + n, sizeof(where) - (size_t)n, "%s%u", i ? "," : "",
+                             gc->cpus[i]);
+    } else {
+        hv_snprintf(where, sizeof(where), "shared, weight %u", gc->weight);
+    }
+    kprintf("guest %s: %lu MiB at host %#lx, %u vCPU%s %s, %s entry %#lx\n", g->name,
+            g->ram_size >> 20, g->ram_hpa, g->vcpu_count, g->vcpu_count == 1 ? "" : "s", where,
+            g->entry_real ? "real-mode" : "multiboot",
             g->entry_real ? ((uint64_t)g->entry_cs << 4) + g->entry_ip : g->entry);
     return g;
 fail:
-    ept_destroy(&g->ept);
-    page_free(ram, alloc_pages);
-    kfree(g);
+    free_guest(g, ram, alloc_pages);
     return NULL;
 }
 
@@ -220,67 +306,110 @@ unsigned partitions_create(const struct hv_config *cfg, const struct boot_info *
             continue;
         }
         struct guest *g = create(gc, bi, cfg_name, guest_count);
-        if (g)
-            guests[guest_count++] = g;
+        if (!g)
+            continue;
+        guests[guest_count++] = g;
+        /* Nothing else ever runs on a pinned guest's CPUs. */
+        if (gc->cpus_mode == CPUS_PINNED)
+            for (unsigned c = 0; c < gc->cpu_count; c++)
+                cpus[gc->cpus[c]]->pinned = g;
     }
     return guest_count;
 }
 
-/* on_stop = restart: the same guest again from its images. Its memory is
- * scrubbed first, so nothing of the old instance is readable by the new
- * one (and nothing of anyone else ever was: the EPT maps only this
- * block). A guest that keeps stopping is given up after a few restarts. */
-static bool restart(struct guest *g)
+void partitions_start(uint32_t slice_us)
 {
-    if (g->state != GUEST_RESTARTING) {
-        if (g->cfg->on_stop == ON_STOP_RESTART && g->stop_status != 0)
-            kprintf("guest %s: stopped %u times; not restarting it again\n", g->name,
-                    g->instance);
+    schedule_init(slice_us);
+    for (unsigned i = 0; i < guest_count; i++)
+        schedule_start_guest(guests[i]);
+}
+
+/* Ports handed to the guest reach the hardware without an exit: their
+ * bits are clear in its I/O bitmaps (SDM Vol. 3C 25.6.4). Every other
+ * port exits, so no other guest ever reaches them. */
+static void open_passthrough(struct vcpu *v, const struct guest_config *gc)
+{
+    for (unsigned r = 0; r < gc->passthrough_count; r++)
+        for (uint32_t p = gc->passthrough[r].first; p <= gc->passthrough[r].last; p++)
+            v->io_bitmaps[p / 8] &= (uint8_t)~(1u << (p % 8));
+}
+
+bool partition_setup_vcpu(struct vcpu *v, struct percpu *pc)
+{
+    struct guest *g = v->guest;
+    if (vcpu_vmcs_create(v, pc) != 0) {
+        guest_stop(g, 255, "could not set up the VMCS of vCPU %u", v->id);
         return false;
     }
+    open_passthrough(v, g->cfg);
+    vcpu_set_entry(v);
+    if (v->id == 0 && partition_break_state[0] && strcmp(partition_break_state, g->name) == 0) {
+        /* Diagnostics (command line break_guest_state=NAME): paging
+         * without protection, which VM entry must refuse (SDM Vol. 3C
+         * 26.3.1.1), to show how a failed entry is reported. */
+        kprintf("guest %s: break_guest_state: setting CR0.PG with CR0.PE clear\n", g->name);
+        vmcs_writenat(VMCS_GUEST_CR0, (vmcs_readnat(VMCS_GUEST_CR0) | CR0_PG) & ~CR0_PE);
+    }
+    return true;
+}
+
+/* The same guest again from its images. Its memory is scrubbed first, so
+ * nothing of the old instance is readable by the new one (and nothing of
+ * anyone else ever was: the EPT maps only this block). */
+static bool reload(struct guest *g, const char *why)
+{
     memset(phys_to_ptr(g->ram_hpa), 0, g->alloc_size);
-    memset(&g->vcpu.regs, 0, sizeof(g->vcpu.regs));
     memset(&g->uart, 0, sizeof(g->uart));
+    for (unsigned i = 0; i < g->vcpu_count; i++)
+        vcpu_reset(g->vcpus[i]);
     if (!load_image(g, g->cfg, boot_files, config_file)) {
         g->state = GUEST_STOPPED;
         return false;
     }
-    vcpu_reset_devices(&g->vcpu);
     g->instance++;
-    g->state = GUEST_CREATED;
-    kprintf("guest %s: restarting (instance %u) with its memory scrubbed\n", g->name,
-            g->instance);
-    return true;
+    kprintf("guest %s: %s (instance %u) with its memory scrubbed\n", g->name, why, g->instance);
+    return schedule_start_guest(g);
 }
 
-void partition_run_here(struct percpu *pc)
+void partition_finished(struct guest *g)
 {
-    struct guest *g = pc->guest;
-    if (!g)
+    if (g->state == GUEST_RUNNING || g->attached)
         return;
-    /* APs reach VMX root after the guests were placed: check here. */
-    if (!pc->vmx.on) {
-        guest_stop(g, 255, "cpu%u is not in VMX root operation: %s", pc->index,
-                   pc->vmx.reason);
+    if (__atomic_exchange_n(&g->start_requested, false, __ATOMIC_ACQ_REL)) {
+        reload(g, "started by the operator");
         return;
     }
-    for (;;) {
-        if (vcpu_vmcs_create(&g->vcpu, pc) != 0) {
-            guest_stop(g, 255, "could not set up its VMCS");
-            return;
-        }
-        vcpu_set_entry(&g->vcpu);
-        if (partition_break_state[0] && strcmp(partition_break_state, g->name) == 0) {
-            /* Diagnostics (command line break_guest_state=NAME): paging
-             * without protection, which VM entry must refuse (SDM Vol. 3C
-             * 26.3.1.1), to show how a failed entry is reported. */
-            kprintf("guest %s: break_guest_state: setting CR0.PG with CR0.PE clear\n", g->name);
-            vmcs_writenat(VMCS_GUEST_CR0, (vmcs_readnat(VMCS_GUEST_CR0) | CR0_PG) & ~CR0_PE);
-        }
-        vcpu_run(&g->vcpu);
-        if (!restart(g))
-            return;
+    if (g->state == GUEST_RESTARTING) {
+        reload(g, "restarting");
+        return;
     }
+    /* on_stop = restart and a bad end, but over the limit. */
+    if (g->cfg->on_stop == ON_STOP_RESTART && g->stop_status != 0)
+        kprintf("guest %s: stopped %u times; not restarting it again\n", g->name, g->instance);
+}
+
+int partition_request_start(struct guest *g)
+{
+    if (g->state == GUEST_RUNNING)
+        return -1;
+    g->start_requested = true;
+    partition_finished(g);
+    return 0;
+}
+
+int partition_stop(struct guest *g, const char *why)
+{
+    if (g->state != GUEST_RUNNING)
+        return -1;
+    guest_stop(g, 0, "%s", why);
+    return 0;
+}
+
+void partition_restart(struct guest *g, const char *why)
+{
+    g->start_requested = true;
+    if (partition_stop(g, why) != 0)
+        partition_finished(g);      /* it was not running: start it now */
 }
 
 void partitions_wait(void)
@@ -288,7 +417,7 @@ void partitions_wait(void)
     for (;;) {
         bool running = false;
         for (unsigned i = 0; i < guest_count; i++)
-            if (guests[i]->state != GUEST_STOPPED)
+            if (guests[i]->state != GUEST_STOPPED || guests[i]->attached)
                 running = true;
         if (!running)
             return;

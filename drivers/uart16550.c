@@ -1,12 +1,14 @@
 /*
  * 16550 UART console. Output is polled; every wait on the line status is
  * bounded, so a UART that stops answering costs time, never the boot.
+ * Input is polled too (serial_getc), without interrupts.
  */
 #include <hv/serial.h>
 #include <hv/console.h>
 #include <arch/cpu.h>
 
 #define UART_THR 0      /* transmit holding (DLAB=0) */
+#define UART_RBR 0      /* receive buffer (DLAB=0) */
 #define UART_DLL 0      /* divisor latch low (DLAB=1) */
 #define UART_IER 1
 #define UART_DLM 1
@@ -16,6 +18,7 @@
 #define UART_LSR 5
 #define UART_SCR 7
 
+#define LSR_DR   0x01   /* data ready: RBR holds a received byte */
 #define LSR_THRE 0x20   /* transmit holding register empty */
 #define LCR_DLAB 0x80
 #define LCR_8N1  0x03
@@ -79,4 +82,13 @@ bool serial_console_init(uint16_t port)
     com1.be.write = uart_write;
     console_register(&com1.be);
     return true;
+}
+
+int serial_getc(void)
+{
+    uint16_t port = com1.port;
+
+    if (!port || !(inb(port + UART_LSR) & LSR_DR))
+        return -1;
+    return inb(port + UART_RBR);
 }

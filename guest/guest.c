@@ -6,14 +6,18 @@
 #include <hv/layout.h>
 #include <hv/vdev.h>
 #include <arch/vmexit.h>
+#include <hv/schedule.h>
 #include <stdarg.h>
 
 void guest_stop(struct guest *g, int status, const char *fmt, ...)
 {
     va_list ap;
 
-    if (g->state == GUEST_STOPPED || g->state == GUEST_RESTARTING)
+    uint64_t f = spin_lock_irqsave(&g->lock);
+    if (g->state == GUEST_STOPPED || g->state == GUEST_RESTARTING) {
+        spin_unlock_irqrestore(&g->lock, f);
         return;
+    }
     vuart_flush(g);
     va_start(ap, fmt);
     hv_vsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
@@ -26,8 +30,21 @@ void guest_stop(struct guest *g, int status, const char *fmt, ...)
     bool again = status != 0 && g->cfg && g->cfg->on_stop == ON_STOP_RESTART &&
                  g->instance <= GUEST_RESTART_LIMIT;
     g->state = again ? GUEST_RESTARTING : GUEST_STOPPED;
+    spin_unlock_irqrestore(&g->lock, f);
     kprintf("guest %s stopped: %s (status %d)\n", g->name, g->stop_reason, status);
     guest_print_exits(g);
+    /* Its vCPUs on other CPUs leave guest mode and are let go. */
+    schedule_guest_stopped(g);
+}
+
+const char *guest_state_name(const struct guest *g)
+{
+    switch (g->state) {
+    case GUEST_RUNNING: return "running";
+    case GUEST_RESTARTING: return "restarting";
+    case GUEST_STOPPED: return "stopped";
+    default: return "created";
+    }
 }
 
 /* "guest NAME: N exits: CPUID 12, I/O instruction 840, ..." on one line. */

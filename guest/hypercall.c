@@ -3,6 +3,45 @@
 #include <hv/console.h>
 #include <hv/guest.h>
 #include <hv/vdev.h>
+#include <hv/partition.h>
+#include <hv/string.h>
+
+/* HC_GUEST_*: the same operations as the operator console's. */
+static int64_t manage(struct guest *self, uint64_t fn, uint64_t index, uint64_t gpa)
+{
+    if (!self->cfg || !self->cfg->management)
+        return HC_EPERM;
+    if (fn == HC_GUEST_COUNT)
+        return partitions_count();
+    struct guest *g = index < partitions_count() ? partition_guest((unsigned)index) : NULL;
+    if (!g)
+        return HC_ENOENT;
+    switch (fn) {
+    case HC_GUEST_INFO: {
+        struct hc_guest_info *out = guest_ptr(self, gpa, sizeof(*out));
+        if (!out)
+            return HC_EFAULT;
+        struct hc_guest_info info = {
+            .state = g->state == GUEST_RUNNING ? HC_STATE_RUNNING
+                     : g->state == GUEST_RESTARTING ? HC_STATE_RESTARTING : HC_STATE_STOPPED,
+            .vcpus = g->vcpu_count, .instance = g->instance, .exits = g->exit_total,
+        };
+        for (unsigned k = 0; k < g->vcpu_count; k++)
+            info.run_ticks += g->vcpus[k]->sv.run_time;
+        hv_strlcpy(info.name, g->name, sizeof(info.name));
+        memcpy(out, &info, sizeof(info));
+        return HC_OK;
+    }
+    case HC_GUEST_STOP:
+        return partition_stop(g, "stopped by the management guest") ? HC_EINVAL : HC_OK;
+    case HC_GUEST_START:
+        return partition_request_start(g) ? HC_EBUSY : HC_OK;
+    case HC_GUEST_RESTART:
+        partition_restart(g, "restarted by the management guest");
+        return HC_OK;
+    }
+    return HC_ENOSYS;
+}
 
 enum exit_action hypercall_handle(struct vcpu *v)
 {
@@ -28,6 +67,16 @@ enum exit_action hypercall_handle(struct vcpu *v)
     case HC_INSTANCE:
         r->rax = g->instance;
         return EXIT_RESUME;
+    case HC_GUEST_COUNT:
+    case HC_GUEST_INFO:
+    case HC_GUEST_STOP:
+    case HC_GUEST_START:
+    case HC_GUEST_RESTART: {
+        int64_t rc = manage(g, r->rax, r->rbx, r->rcx);
+        r->rax = (uint64_t)rc;
+        /* Stopping itself ends this vCPU's run like HC_STOP does. */
+        return g->state == GUEST_RUNNING ? EXIT_RESUME : EXIT_STOP;
+    }
     case HC_STOP:
         guest_stop(g, (int)(uint32_t)r->rbx, "stop hypercall");
         return EXIT_STOP;

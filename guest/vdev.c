@@ -14,10 +14,12 @@
 #define UART_MSR 6
 #define UART_SCR 7
 #define LCR_DLAB 0x80
+#define LSR_DR   0x01
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
 
-void vuart_flush(struct guest *g)
+/* Callers hold u->lock: vCPUs on several CPUs share one UART. */
+static void flush_locked(struct guest *g)
 {
     struct vuart *u = &g->uart;
     if (u->len) {
@@ -26,11 +28,18 @@ void vuart_flush(struct guest *g)
     }
 }
 
-void vuart_putc(struct guest *g, char c)
+void vuart_flush(struct guest *g)
+{
+    uint64_t f = spin_lock_irqsave(&g->uart.lock);
+    flush_locked(g);
+    spin_unlock_irqrestore(&g->uart.lock, f);
+}
+
+static void putc_locked(struct guest *g, char c)
 {
     struct vuart *u = &g->uart;
     if (c == '\n') {
-        vuart_flush(g);
+        flush_locked(g);
         return;
     }
     if (c == '\r')
@@ -41,7 +50,53 @@ void vuart_putc(struct guest *g, char c)
         c = '?';
     u->line[u->len++] = c;
     if (u->len == sizeof(u->line))
-        vuart_flush(g);
+        flush_locked(g);
+}
+
+void vuart_putc(struct guest *g, char c)
+{
+    uint64_t f = spin_lock_irqsave(&g->uart.lock);
+    putc_locked(g, c);
+    spin_unlock_irqrestore(&g->uart.lock, f);
+}
+
+/* The operator typed into this guest (core/shell.c); a full FIFO drops
+ * the byte, as an overrun would (no flow control). */
+bool vuart_receive(struct guest *g, uint8_t c)
+{
+    struct vuart *u = &g->uart;
+    uint64_t f = spin_lock_irqsave(&u->lock);
+    bool ok = u->rx_count < VUART_RX_SIZE;
+    if (ok) {
+        u->rx[(u->rx_head + u->rx_count) % VUART_RX_SIZE] = c;
+        u->rx_count++;
+    }
+    spin_unlock_irqrestore(&u->lock, f);
+    return ok;
+}
+
+static uint32_t uart_reg_read(struct vuart *u, unsigned reg)
+{
+    switch (reg) {
+    case UART_THR:                                             /* RBR */
+        if (u->lcr & LCR_DLAB)
+            return u->dll;
+        if (!u->rx_count)
+            return 0;
+        uint8_t c = u->rx[u->rx_head];
+        u->rx_head = (u->rx_head + 1) % VUART_RX_SIZE;
+        u->rx_count--;
+        return c;
+    case UART_IER: return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
+    case UART_IIR: return 0x01;                                /* no interrupt pending */
+    case UART_LCR: return u->lcr;
+    case UART_MCR: return u->mcr;
+    /* transmitter always ready; data ready while typed bytes wait */
+    case UART_LSR: return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
+    case UART_MSR: return 0xb0;                                /* DCD, DSR, CTS */
+    case UART_SCR: return u->scr;
+    }
+    return 0xff;
 }
 
 static uint32_t uart_read(struct guest *g, void *dev, uint16_t port, unsigned size)
@@ -49,18 +104,10 @@ static uint32_t uart_read(struct guest *g, void *dev, uint16_t port, unsigned si
     struct vuart *u = &g->uart;
     uint16_t base = (uint16_t)(uintptr_t)dev;
     (void)size;
-
-    switch (port - base) {
-    case UART_THR: return (u->lcr & LCR_DLAB) ? u->dll : 0;   /* no receive data yet */
-    case UART_IER: return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
-    case UART_IIR: return 0x01;                                /* no interrupt pending */
-    case UART_LCR: return u->lcr;
-    case UART_MCR: return u->mcr;
-    case UART_LSR: return LSR_THRE | LSR_TEMT;                 /* transmitter always ready */
-    case UART_MSR: return 0xb0;                                /* DCD, DSR, CTS */
-    case UART_SCR: return u->scr;
-    }
-    return 0xff;
+    uint64_t f = spin_lock_irqsave(&u->lock);
+    uint32_t val = uart_reg_read(u, (unsigned)(port - base));
+    spin_unlock_irqrestore(&u->lock, f);
+    return val;
 }
 
 static void uart_write(struct guest *g, void *dev, uint16_t port, unsigned size, uint32_t val)
@@ -68,13 +115,14 @@ static void uart_write(struct guest *g, void *dev, uint16_t port, unsigned size,
     struct vuart *u = &g->uart;
     uint16_t base = (uint16_t)(uintptr_t)dev;
     (void)size;
+    uint64_t f = spin_lock_irqsave(&u->lock);
 
     switch (port - base) {
     case UART_THR:
         if (u->lcr & LCR_DLAB)
             u->dll = (uint8_t)val;
         else
-            vuart_putc(g, (char)val);
+            putc_locked(g, (char)val);
         break;
     case UART_IER:
         if (u->lcr & LCR_DLAB)
@@ -87,6 +135,7 @@ static void uart_write(struct guest *g, void *dev, uint16_t port, unsigned size,
     case UART_SCR: u->scr = (uint8_t)val; break;
     default: break;                                            /* FCR, LSR, MSR */
     }
+    spin_unlock_irqrestore(&u->lock, f);
 }
 
 bool vuart_attach(struct guest *g, uint16_t base)

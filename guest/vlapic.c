@@ -311,9 +311,14 @@ static void icr_send(struct vlapic *l, uint32_t lo, uint32_t dest)
         break;
     }
 
+    if (others) {
+        l->ipi_out = true;
+        l->ipi_lo = lo;
+        l->ipi_dest = dest;
+    }
     switch (mode) {
     case 0:     /* fixed */
-    case 1:     /* lowest priority: with one vCPU, same as fixed */
+    case 1:     /* lowest priority: the sender keeps its own copy only when it is selected */
         if (vector < 16) {
             error_set(l, VLAPIC_ESR_SEND_ILLEGAL_VECTOR);
             if (!self)
@@ -328,13 +333,26 @@ static void icr_send(struct vlapic *l, uint32_t lo, uint32_t dest)
         break;
     case 5:     /* INIT */
     case 6:     /* start-up */
-        /* No other vCPUs exist; INIT/SIPI to self are not valid
+        /* For the other vCPUs (ipi_out); INIT/SIPI to self are not valid
          * shorthand uses (SDM 11.6.1) and are dropped. */
         if (others)
             l->pending_init_sipi++;
         break;
     default:    /* SMI, reserved: dropped */
         break;
+    }
+}
+
+bool vlapic_ipi_selects(const struct vlapic *target, uint32_t lo, uint32_t dest)
+{
+    switch ((lo >> 18) & 3) {
+    case 1:
+        return false;           /* self */
+    case 2:
+    case 3:
+        return true;            /* all including / excluding self */
+    default:
+        return ipi_dest_self(target, (lo & BIT(11)) != 0, dest);
     }
 }
 

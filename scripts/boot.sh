@@ -5,12 +5,20 @@
 #   scripts/boot.sh --emulator bochs|qemu-kvm|qemu-tcg --firmware bios|uefi
 #                   [--cpus N] [--megs M] [--timeout S] [--log FILE] [--quiet]
 #                   [--iso ISO] [--disk IMG] [--qemu-args "..."]
+#                   [--serial-script SCRIPT]
 #
 # Exit status: the emulator's (0 after an ACPI power-off in QEMU), 124 on
 # timeout. Bochs ends with 0 on its test exit and on ACPI S5.
+#
+# --serial-script: COM1 goes to a TCP socket instead of the log file, and
+# scripts/serial-expect.py (listening before the emulator starts) writes
+# the log and runs SCRIPT on the console (expect/send/sleep/timeout lines;
+# see that file). If the emulator's result is success but the script
+# failed, the exit status is 3 and the script's error is printed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 emu=bochs fw=bios cpus=1 megs=512 timeout=120 log="" quiet=0 iso="" disk="" qargs=""
+sscript=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --emulator) emu=$2; shift ;;
@@ -22,12 +30,16 @@ while [ $# -gt 0 ]; do
     --iso) iso=$2; shift ;;
     --disk) disk=$2; shift ;;
     --qemu-args) qargs=$2; shift ;;
+    --serial-script) sscript=$2; shift ;;
     --quiet) quiet=1 ;;
     *) echo "boot.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
 [ -n "$log" ] || log=$(mktemp /tmp/hv-console.XXXXXX)
+if [ -n "$sscript" ] && [ ! -f "$sscript" ]; then
+    echo "boot.sh: serial script $sscript: no such file" >&2; exit 2
+fi
 
 # run CMD...: the emulator under the timeout. A machine that halts for good
 # ("power: halted", e.g. on_idle = halt or no way to power off) is ended
@@ -47,16 +59,63 @@ run() {
     done
     wait $pid
 }
-halted=0
+# serial_done: wait for serial-expect.py, which ends when the emulator
+# closes the connection (so the log is complete); it is killed if still
+# there 5 s later (the emulator never connected). Its status in src.
+serial_done() {
+    src=0
+    [ -n "$sepid" ] || return 0
+    for _ in $(seq 100); do
+        kill -0 $sepid 2>/dev/null || break
+        sleep 0.05
+    done
+    kill $sepid 2>/dev/null
+    wait $sepid
+    src=$?
+    sepid=""
+    if [ $src != 0 ] && [ ! -s "$work/serial.err" ]; then
+        echo "serial-expect.py still running 5 s after the emulator ended (never connected?); killed (status $src)" >"$work/serial.err"
+    fi
+}
+halted=0 src=0
 work=$(mktemp -d /tmp/hv-boot.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+tailpid="" sepid=""
+trap 'kill $tailpid $sepid 2>/dev/null; rm -rf "$work"' EXIT
 : > "$log"
 
 # Show the console live unless --quiet.
 if [ $quiet = 0 ]; then
     tail -n +1 -F "$log" 2>/dev/null &
     tailpid=$!
-    trap 'kill $tailpid 2>/dev/null; rm -rf "$work"' EXIT
+fi
+
+# With a serial script, COM1 is a TCP connection to serial-expect.py, which
+# listens (on a port it picks) before the emulator starts and fills the log.
+# Bochs (socket-client) connects once while it starts; a refused connection
+# leaves COM1 silently unconnected. It takes the next input byte from the
+# socket only when the guest has emptied the receive FIFO, so typed input
+# waits in the socket, never overruns; input still unread when Bochs exits
+# turns its close into a reset (serial-expect.py acknowledges at once so no
+# output is lost to it). QEMU (-serial tcp:) also reads only what fits.
+serial_bochs="com1: enabled=1, mode=file, dev=$log"
+serial_qemu="file:$log"
+if [ -n "$sscript" ]; then
+    python3 "$here/serial-expect.py" --listen 0 --port-file "$work/port" \
+        --log "$log" --script "$sscript" --timeout "$timeout" \
+        2>"$work/serial.err" &
+    sepid=$!
+    for _ in $(seq 200); do
+        [ -s "$work/port" ] || ! kill -0 $sepid 2>/dev/null && break
+        sleep 0.05
+    done
+    if [ ! -s "$work/port" ]; then
+        echo "boot.sh: serial-expect.py did not start:" >&2
+        cat "$work/serial.err" >&2
+        exit 2
+    fi
+    port=$(cat "$work/port")
+    serial_bochs="com1: enabled=1, mode=socket-client, dev=127.0.0.1:$port"
+    serial_qemu="tcp:127.0.0.1:$port"
 fi
 
 case "$emu" in
@@ -87,7 +146,7 @@ vgaromimage: file=/usr/share/vgabios/vgabios.bin
 ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
 $media
 $bootdev
-com1: enabled=1, mode=file, dev=$log
+$serial_bochs
 display_library: rfb, options="timeout=0"
 sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
 clock: sync=none, time0=local
@@ -98,6 +157,7 @@ RC
     echo c > "$work/cmds"
     run bochs -q -f "$work/bochsrc" -rc "$work/cmds" </dev/null >"$work/bochs.out" 2>&1
     rc=$?
+    serial_done
     grep -E "ACPI control: soft power off|PANIC|FATAL|Shutdown" "$work/bochs.log" | tail -3 >>"$work/bochs.tail"
     # Bochs reports an ACPI power-off as a "panic"; it is the clean end.
     if grep -q "soft power off\|Shutdown" "$work/bochs.log" 2>/dev/null; then rc=0; fi
@@ -117,10 +177,11 @@ qemu-kvm|qemu-tcg)
     fi
     # shellcheck disable=SC2086
     run qemu-system-x86_64 $accel -smp "$cpus" -m "$megs" \
-        -display none -monitor none -serial "file:$log" -no-reboot \
+        -display none -monitor none -serial "$serial_qemu" -no-reboot \
         -device isa-debug-exit,iobase=0xf4,iosize=0x01 $media $qargs \
         </dev/null >"$work/qemu.out" 2>&1
     rc=$?
+    serial_done
     # isa-debug-exit with status 0 exits QEMU with 1: a clean test exit.
     [ $rc = 1 ] && grep -q "power: test exit (status 0)" "$log" && rc=0
     ;;
@@ -128,5 +189,10 @@ qemu-kvm|qemu-tcg)
     echo "boot.sh: unknown emulator $emu" >&2; exit 2 ;;
 esac
 [ $halted = 1 ] && rc=0
+if [ $src != 0 ]; then
+    echo "boot.sh: serial script $sscript failed:" >&2
+    cat "$work/serial.err" >&2
+    [ $rc = 0 ] && rc=3
+fi
 [ $quiet = 0 ] && sleep 0.3
 exit $rc

@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential binutils nasm gnu-efi libcmocka-dev pkg-config
       qemu-system-x86 ovmf bochs bochsbios vgabios
       grub-pc-bin grub-efi-amd64-bin grub-common xorriso
-      mtools dosfstools gdisk coreutils clang libclang-rt-14-dev"
+      mtools dosfstools gdisk coreutils clang libclang-rt-14-dev python3"
 
 missing=""
 for p in $PKGS; do

@@ -21,6 +21,7 @@
 #include <hv/guest.h>
 #include <hv/string.h>
 #include <hv/fmt.h>
+#include <hv/schedule.h>
 
 #define INTR_INFO_VALID BIT(31)
 #define VEC_GP 13
@@ -93,6 +94,7 @@ bool apic_mmio(struct vcpu *v, uint64_t gpa)
          * ignored, as xAPIC hardware does (SDM Vol. 3A 11.4.1). */
         if (in.mem_size == 4 && !(off & 15))
             vlapic_write(l, off, now, (uint32_t)val);
+        apic_send_ipi(v);
     } else if (in.kind == INSN_MOV_FROM_MEM || in.kind == INSN_MOVZX) {
         uint32_t val = 0;
         if (!(off & 15) && in.mem_size == 4)
@@ -159,6 +161,7 @@ bool apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp)
         *gp = !vlapic_write_icr64(l, rdtsc(), val);
     else
         *gp = (val >> 32) || !vlapic_write(l, (msr - 0x800) << 4, rdtsc(), (uint32_t)val);
+    apic_send_ipi(v);
     return true;
 }
 
@@ -177,19 +180,111 @@ static bool irr_empty(const struct vlapic *l)
     return any == 0;
 }
 
+/* Interrupts other vCPUs posted (apic_post) into this one's IRR. */
+static void take_posted(struct vcpu *v)
+{
+    if (!__atomic_exchange_n(&v->posted_any, 0, __ATOMIC_ACQUIRE))
+        return;
+    for (int i = 0; i < 8; i++) {
+        uint32_t w = __atomic_exchange_n(&v->posted[i], 0, __ATOMIC_ACQUIRE);
+        while (w) {
+            vlapic_raise(&v->lapic, i * 32 + __builtin_ctz(w));
+            w &= w - 1;
+        }
+    }
+}
+
+void apic_post(struct vcpu *t, uint8_t vector)
+{
+    __atomic_fetch_or(&t->posted[vector / 32], 1u << (vector % 32), __ATOMIC_RELEASE);
+    __atomic_store_n(&t->posted_any, 1, __ATOMIC_RELEASE);
+    sched_kick(t);
+}
+
+bool apic_has_event(struct vcpu *v, uint64_t now)
+{
+    if (v->posted_any || v->posted_nmi || v->init_req)
+        return true;
+    vlapic_timer_update(&v->lapic, now);
+    return vlapic_pending(&v->lapic) >= 0;
+}
+
+/* Route the IPI of the guest's last ICR write to its other vCPUs, and
+ * only to them: a guest names its own vCPUs by APIC ID (0..vcpus-1), and
+ * nothing it writes can reach another guest or a physical CPU (SDM Vol. 3A
+ * 11.6.1 for the delivery modes). */
+void apic_send_ipi(struct vcpu *v)
+{
+    struct vlapic *l = &v->lapic;
+    if (!l->ipi_out)
+        return;
+    l->ipi_out = false;
+    uint32_t lo = l->ipi_lo, dest = l->ipi_dest;
+    uint32_t mode = (lo >> 8) & 7, vector = lo & 0xff;
+    struct guest *g = v->guest;
+    bool delivered = false;
+
+    for (unsigned i = 0; i < g->vcpu_count; i++) {
+        struct vcpu *t = g->vcpus[i];
+        if (t == v || !vlapic_ipi_selects(&t->lapic, lo, dest))
+            continue;
+        switch (mode) {
+        case 0:                         /* fixed */
+        case 1:                         /* lowest priority: the first one selected */
+            if (vector >= 16)
+                apic_post(t, (uint8_t)vector);
+            break;
+        case 4:                         /* NMI */
+            __atomic_fetch_add(&t->posted_nmi, 1, __ATOMIC_RELEASE);
+            sched_kick(t);
+            break;
+        case 5:                         /* INIT; level de-assert (bit 14 clear) does nothing */
+            if (lo & BIT(14))
+                sched_send_init(t);
+            break;
+        case 6:                         /* start-up */
+            sched_send_sipi(t, (uint8_t)vector);
+            break;
+        default:                        /* SMI, reserved */
+            break;
+        }
+        delivered = true;
+        if (mode == 1)
+            break;
+    }
+    if (!delivered)
+        g->ipis_dropped++;
+}
+
+static void inject_nmi(struct vcpu *v)
+{
+    /* Not while the guest is still in an NMI handler (blocking by NMI,
+     * interruptibility bit 3: SDM Vol. 3C 25.4.2). */
+    if (vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & BIT(3))
+        return;
+    __atomic_fetch_sub(&v->posted_nmi, 1, __ATOMIC_ACQ_REL);
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | (2u << 8) | 2);
+    vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
+}
+
 void apic_deliver(struct vcpu *v)
 {
     struct vlapic *l = &v->lapic;
 
     /* The common exit: no timer, nothing pending, no window asked for,
-     * preemption timer already parked. Nothing to do: keep the exit path
-     * short (make bench). */
-    if (!l->timer_deadline && !v->preemption_armed && irr_empty(l) &&
-        !(v->proc_ctls & VMX_PROC_INTR_WINDOW_EXITING))
+     * preemption timer already parked, no time limit. Nothing to do: keep
+     * the exit path short (make bench). */
+    if (!l->timer_deadline && !v->preemption_armed && !v->run_until && !v->posted_any &&
+        !v->posted_nmi && irr_empty(l) && !(v->proc_ctls & VMX_PROC_INTR_WINDOW_EXITING))
         return;
     uint64_t now = rdtsc();
 
+    take_posted(v);
     vlapic_timer_update(l, now);
+    if (!(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
+        if (v->posted_nmi)
+            inject_nmi(v);
+    }
     if (!(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
         int vec = vlapic_pending(l);
         bool want_window = false;
@@ -212,32 +307,17 @@ void apic_deliver(struct vcpu *v)
             vmcs_write32(VMCS_PROC_CTLS, proc);
         }
     }
-    /* Come back when the guest's timer is due (SDM Vol. 3C 25.5.1). */
+    /* Come back when the guest's timer is due or its time on this CPU is
+     * up, whichever is first (SDM Vol. 3C 25.5.1). Without the timer the
+     * host's periodic tick ends the slice (core/schedule.c). */
     if (v->preemption_timer) {
+        uint64_t until = l->timer_deadline;
+        if (v->run_until && (!until || v->run_until < until))
+            until = v->run_until;
         uint64_t left = 0xffffffffULL;
-        if (l->timer_deadline)
-            left = l->timer_deadline > now ? (l->timer_deadline - now) >> v->preemption_rate : 0;
+        if (until)
+            left = until > now ? (until - now) >> v->preemption_rate : 0;
         vmcs_write32(VMCS_PREEMPTION_TIMER, left > 0xffffffffULL ? 0xffffffffu : (uint32_t)left);
-        v->preemption_armed = l->timer_deadline != 0;
+        v->preemption_armed = until != 0;
     }
-}
-
-/* HLT with interrupts enabled: the vCPU waits, on its own pinned CPU,
- * until its APIC has something to deliver. Without an armed timer nothing
- * can ever wake it: the guest is stopped as halted. */
-enum exit_action apic_halt(struct vcpu *v)
-{
-    struct vlapic *l = &v->lapic;
-    for (;;) {
-        vlapic_timer_update(l, rdtsc());
-        if (vlapic_pending(l) >= 0)
-            break;
-        if (!l->timer_deadline) {
-            guest_stop(v->guest, 0, "halted with no interrupt source left");
-            return EXIT_STOP;
-        }
-        cpu_relax();
-    }
-    vcpu_skip_insn(v);
-    return EXIT_RESUME;
 }

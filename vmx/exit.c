@@ -113,21 +113,30 @@ enum exit_action exit_cpuid(struct vcpu *v)
     } else {
         r = cpuid(leaf, sub);
         uint32_t apic_id = v->lapic.id;
-        /* Topology consistent with one vCPU (SDM Vol. 3A 9.9): one logical
-         * processor per package, whatever the host has. */
+        unsigned n = v->guest->vcpu_count;
+        /* Topology consistent with the guest's vCPUs (SDM Vol. 3A 9.9):
+         * one package of n single-thread cores, APIC IDs 0..n-1, whatever
+         * the host has. */
+        unsigned shift = 0;
+        while ((1u << shift) < n)
+            shift++;
         if (leaf == 1) {
             r.ecx &= ~(uint32_t)BIT(5);         /* VMX */
             r.ecx |= (uint32_t)BIT(31);         /* running under a hypervisor */
-            r.ebx = (r.ebx & 0x0000ffffu) | (1u << 16) | (apic_id << 24);
-            r.edx &= ~(uint32_t)BIT(28);        /* HTT: no sibling */
+            r.ebx = (r.ebx & 0x0000ffffu) | ((n > 1 ? 1u << shift : 1u) << 16) | (apic_id << 24);
+            if (n > 1)
+                r.edx |= (uint32_t)BIT(28);     /* HTT: more than one logical processor */
+            else
+                r.edx &= ~(uint32_t)BIT(28);
         } else if (leaf == 4) {
-            r.eax &= 0x3fff;                    /* one core, one thread per cache */
+            /* one thread per cache; cores per package - 1 in bits 31:26 */
+            r.eax = (r.eax & 0x3fff) | (r.eax & 0x1f ? ((n - 1) & 0x3f) << 26 : 0);
         } else if (leaf == 0xb || leaf == 0x1f) {
-            /* Level 0 SMT: 1 thread; level 1 core: 1 core; then invalid. */
+            /* Level 0 SMT: 1 thread; level 1 core: n cores; then invalid. */
             if (sub == 0)
                 r = (struct cpuid_regs){ 0, 1, (1u << 8) | sub, apic_id };
             else if (sub == 1)
-                r = (struct cpuid_regs){ 0, 1, (2u << 8) | sub, apic_id };
+                r = (struct cpuid_regs){ shift, n, (2u << 8) | sub, apic_id };
             else
                 r = (struct cpuid_regs){ 0, 0, sub, apic_id };
         }
@@ -140,13 +149,18 @@ enum exit_action exit_cpuid(struct vcpu *v)
     return EXIT_RESUME;
 }
 
+/* HLT: the vCPU gives up its CPU until an interrupt for it arrives
+ * (core/schedule.c). With interrupts disabled only INIT or NMI can end
+ * it; a guest whose every vCPU waits for nothing is stopped as halted. */
 enum exit_action exit_hlt(struct vcpu *v)
 {
-    if (!(vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF)) {
-        guest_stop(v->guest, 0, "halted with interrupts disabled");
-        return EXIT_STOP;
-    }
-    return apic_halt(v);
+    bool irq_off = !(vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF);
+    vcpu_skip_insn(v);
+    if (!irq_off && apic_has_event(v, rdtsc()))
+        return EXIT_RESUME;
+    v->halted = true;
+    v->halt_irq_off = irq_off;
+    return EXIT_BLOCK;
 }
 
 static const void *gpt_read(void *ctx, uint64_t gpa, size_t len)
@@ -399,10 +413,15 @@ enum exit_action vmexit_dispatch(struct vcpu *v)
 {
     uint32_t reason = v->exit_reason & 0xffff;
     struct guest *g = v->guest;
+    unsigned slot = reason < EXIT_REASON_MAX ? reason : EXIT_REASON_MAX;
+    uint64_t t0 = rdtsc();
 
-    g->exit_total++;
-    g->exits[reason < EXIT_REASON_MAX ? reason : EXIT_REASON_MAX]++;
-    if (reason >= EXIT_REASON_COUNT || !exit_table[reason].handler)
-        return exit_unexpected(v);
-    return exit_table[reason].handler(v);
+    v->exits++;
+    /* vCPUs of one guest exit on several CPUs at once. */
+    __atomic_fetch_add(&g->exit_total, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&g->exits[slot], 1, __ATOMIC_RELAXED);
+    enum exit_action a = (reason >= EXIT_REASON_COUNT || !exit_table[reason].handler)
+                             ? exit_unexpected(v) : exit_table[reason].handler(v);
+    __atomic_fetch_add(&g->exit_cycles[slot], rdtsc() - t0, __ATOMIC_RELAXED);
+    return a;
 }

@@ -1,8 +1,10 @@
 /*
  * The vCPU loop: enter the guest, read why it exited, dispatch, repeat
- * until the guest stops. A failed VM entry is reported with the
- * VM-instruction error (SDM Vol. 3C 31.4) or the failed-entry exit reason
- * and the guest state, and stops that guest only.
+ * until the guest stops, the vCPU halts, its time on this CPU is up or the
+ * CPU is asked to reschedule (core/schedule.c decides what runs next).
+ * A failed VM entry is reported with the VM-instruction error (SDM Vol. 3C
+ * 31.4) or the failed-entry exit reason and the guest state, and stops
+ * that guest only.
  */
 #include <arch/vcpu.h>
 #include <arch/vmcs.h>
@@ -15,27 +17,36 @@
 
 #define EXIT_REASON_ENTRY_FAILURE BIT(31)
 
-void vcpu_run(struct vcpu *v)
+static void entry_failed(struct vcpu *v, int rc)
+{
+    uint32_t err = rc == 2 ? vmcs_read32(VMCS_VM_INSN_ERROR) : 0;
+    char why[128];
+    hv_snprintf(why, sizeof(why), "%s failed: %s (VM-instruction error %u)",
+                v->launched ? "VMRESUME" : "VMLAUNCH",
+                rc == 1 ? "VMfailInvalid (no current VMCS)" : vmx_insn_error_name(err), err);
+    if (rc == 2)
+        vcpu_dump(v, why);
+    guest_stop(v->guest, 255, "%s", why);
+}
+
+enum run_result vcpu_run(struct vcpu *v, volatile uint32_t *resched)
 {
     struct guest *g = v->guest;
+    enum run_result res = RUN_STOPPED;
 
-    g->state = GUEST_RUNNING;
     while (g->state == GUEST_RUNNING) {
-        /* Interrupts stay off around entry and exit; external interrupts
-         * arriving in the guest exit and are handled in the dispatcher. */
+        /* Interrupts stay off from this check to the exit: a kick that
+         * arrives after it stays pending and makes the guest exit at once
+         * (external-interrupt exiting), so none is lost. */
         irq_disable();
+        if (*resched || v->init_req) {
+            res = RUN_KICKED;
+            break;
+        }
         apic_deliver(v);
         int rc = vmx_enter(&v->regs, v->launched);
         if (rc != 0) {
-            uint32_t err = rc == 2 ? vmcs_read32(VMCS_VM_INSN_ERROR) : 0;
-            char why[128];
-            hv_snprintf(why, sizeof(why), "%s failed: %s (VM-instruction error %u)",
-                        v->launched ? "VMRESUME" : "VMLAUNCH",
-                        rc == 1 ? "VMfailInvalid (no current VMCS)" : vmx_insn_error_name(err),
-                        err);
-            if (rc == 2)
-                vcpu_dump(v, why);
-            guest_stop(g, 255, "%s", why);
+            entry_failed(v, rc);
             break;
         }
         v->launched = true;
@@ -48,8 +59,18 @@ void vcpu_run(struct vcpu *v)
             vmexit_dispatch(v);
             break;
         }
-        if (vmexit_dispatch(v) == EXIT_STOP)
+        enum exit_action a = vmexit_dispatch(v);
+        if (a == EXIT_STOP)
             break;
+        if (a == EXIT_BLOCK) {
+            res = RUN_BLOCKED;
+            break;
+        }
+        if (v->run_until && rdtsc() >= v->run_until) {
+            res = RUN_PREEMPTED;
+            break;
+        }
     }
     irq_enable();
+    return g->state == GUEST_RUNNING ? res : RUN_STOPPED;
 }

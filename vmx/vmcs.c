@@ -248,6 +248,7 @@ int vcpu_vmcs_create(struct vcpu *v, struct percpu *pc)
         return -1;
     }
     v->launched = false;
+    v->vmcs_cpu = pc;
     /* Whatever this CPU cached for this EPTP or VPID before belongs to
      * nobody now (SDM Vol. 3C 29.4.3): drop it before the first entry. */
     invalidate_guest_tlb(v, c);
@@ -313,20 +314,57 @@ void vcpu_dump(struct vcpu *v, const char *why)
     }
 }
 
+bool vcpu_vmcs_load(struct vcpu *v, struct percpu *pc)
+{
+    if (!vmptrld(v->vmcs_pa)) {
+        kprintf("vmx: VMPTRLD of the VMCS of guest %s vCPU %u failed on cpu%u\n",
+                v->guest->name, v->id, pc->index);
+        return false;
+    }
+    if (v->vmcs_cpu != pc) {
+        /* It last ran on another CPU, which cleared it (SDM Vol. 3C
+         * 25.11.1): a cleared VMCS is launched again with VMLAUNCH, its
+         * host state must point at this CPU's tables, and this CPU may
+         * hold stale translations for its VPID and EPT (29.4.3). */
+        v->launched = false;
+        host_state(pc);
+        invalidate_guest_tlb(v, &pc->vmx.caps);
+        v->vmcs_cpu = pc;
+    }
+    return true;
+}
+
+void vcpu_vmcs_clear(struct vcpu *v)
+{
+    if (v->vmcs_pa && !vmclear(v->vmcs_pa))
+        kprintf("vmx: VMCLEAR of the VMCS of guest %s vCPU %u failed\n", v->guest->name, v->id);
+    v->vmcs_cpu = NULL;
+    v->launched = false;
+}
+
 void vcpu_set_entry(struct vcpu *v)
 {
     const struct guest *g = v->guest;
 
+    if (v->id != 0) {
+        vcpu_set_real_entry(v, v->start_cs, 0);
+        return;
+    }
     if (!g->entry_real) {
         vmcs_writenat(VMCS_GUEST_RIP, g->entry);
         vmcs_writenat(VMCS_GUEST_RSP, 0);
         return;
     }
+    vcpu_set_real_entry(v, g->entry_cs, g->entry_ip);
+}
+
+void vcpu_set_real_entry(struct vcpu *v, uint16_t cs, uint16_t ip)
+{
     /* Real mode (unrestricted guest, SDM Vol. 3C 26.3.1.2): 64 KiB
      * segments, base = selector << 4, CR0.PE = 0. */
     data_segments(0, 0xffff, 0x93);
-    vmcs_write16(VMCS_GUEST_CS_SEL, g->entry_cs);
-    vmcs_writenat(VMCS_GUEST_CS_BASE, (uint64_t)g->entry_cs << 4);
+    vmcs_write16(VMCS_GUEST_CS_SEL, cs);
+    vmcs_writenat(VMCS_GUEST_CS_BASE, (uint64_t)cs << 4);
     vmcs_write32(VMCS_GUEST_CS_LIMIT, 0xffff);
     vmcs_write32(VMCS_GUEST_CS_AR, 0x9b);
     vmcs_write32(VMCS_GUEST_IDTR_LIMIT, 0x3ff);     /* the real-mode IVT at 0 */
@@ -334,6 +372,6 @@ void vcpu_set_entry(struct vcpu *v)
     vmcs_writenat(VMCS_GUEST_CR0, cr0);
     v->cr0_shadow = CR0_ET;
     vmcs_writenat(VMCS_CR0_READ_SHADOW, CR0_ET);
-    vmcs_writenat(VMCS_GUEST_RIP, g->entry_ip);
+    vmcs_writenat(VMCS_GUEST_RIP, ip);
     vmcs_writenat(VMCS_GUEST_RSP, 0xfffe);
 }

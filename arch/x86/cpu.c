@@ -23,7 +23,11 @@
 static void timer_tick(struct regs *r)
 {
     (void)r;
-    this_cpu()->timer_ticks++;
+    struct percpu *pc = this_cpu();
+    pc->timer_ticks++;
+    /* The console CPU leaves guest mode to poll the operator console. */
+    if (pc->console)
+        pc->resched = 1;
     lapic_eoi();
 }
 

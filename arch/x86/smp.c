@@ -15,6 +15,7 @@
 #include <hv/mm.h>
 #include <hv/string.h>
 #include <hv/partition.h>
+#include <hv/schedule.h>
 
 struct trampoline_params {
     uint64_t gdt[3];
@@ -108,7 +109,7 @@ static __noreturn void ap_entry(struct percpu *pc)
     pc->state = CPU_ALIVE;      /* the BSP may reuse the trampoline now */
     cpu_bringup(pc);
     pc->state = CPU_ONLINE;
-    partition_run_here(pc);
+    schedule_run(pc);
     for (;;) {
         irq_enable();
         cpu_halt();

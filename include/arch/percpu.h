@@ -8,6 +8,10 @@
 #include <hv/compiler.h>
 #include <hv/smp.h>
 #include <arch/vmx.h>
+#include <hv/sched.h>
+
+#define PERCPU_MAX_VCPUS 64     /* vCPUs attached to one CPU */
+struct vcpu;
 
 enum cpu_state {
     CPU_ABSENT = 0,     /* slot unused */
@@ -53,7 +57,14 @@ struct percpu {
     struct tss64 tss __aligned(16);
     uint8_t *ist_stacks;            /* 3 * IST_STACK_SIZE */
     struct vmx_cpu vmx;
-    struct guest *guest;            /* the guest pinned here, if any */
+    /* Scheduling (core/schedule.c): changed under the scheduler lock. */
+    struct guest *pinned;           /* the guest pinned here, if any */
+    struct sched_cpu *sched;
+    struct vcpu *attached[PERCPU_MAX_VCPUS];
+    unsigned nattached;
+    struct vcpu *current_vmcs;      /* the vCPU whose VMCS is current here */
+    volatile uint32_t resched;      /* pick again at the next chance */
+    bool console;                   /* polls the operator console */
 };
 
 extern struct percpu *cpus[MAX_CPUS];

@@ -6,6 +6,7 @@
 #include <hv/compiler.h>
 #include <arch/vmsr.h>
 #include <arch/vlapic.h>
+#include <hv/sched.h>
 
 /* Order fixed by vmx/entry.asm. */
 struct guest_regs {
@@ -19,6 +20,7 @@ struct percpu;
 struct vcpu {
     struct guest_regs regs;
     struct guest *guest;
+    unsigned id;                       /* index in the guest; its APIC ID */
     void *vmcs;
     uint8_t *io_bitmaps, *msr_bitmap;  /* kept across restarts */
     uint64_t vmcs_pa;
@@ -40,6 +42,25 @@ struct vcpu {
     uint32_t exit_reason;
     uint64_t exit_qual;
     uint32_t exit_insn_len;
+
+    /* Scheduling (core/schedule.c). Changed under the scheduler lock. */
+    struct sched_vcpu sv;
+    struct percpu *cpu;                /* CPU it is attached to, NULL: none */
+    struct percpu *vmcs_cpu;           /* CPU its VMCS is active on, NULL: clear */
+    uint64_t allowed;                  /* CPUs it may run on (bit per CPU index < 64) */
+    bool needs_setup;                  /* VMCS to (re)build before it runs */
+    bool wait_sipi;                    /* wait-for-SIPI: an AP not started yet */
+    bool halted;                       /* blocked in HLT */
+    bool halt_irq_off;                 /* ... with interrupts disabled */
+    uint16_t start_cs;                 /* real-mode start (SIPI vector << 8) */
+    uint64_t run_until;                /* TSC: leave the guest by then (0: no limit) */
+    uint64_t exits;                    /* exits of this vCPU */
+    /* Events posted by other vCPUs (any CPU), taken before each entry. */
+    volatile uint32_t posted[8];       /* fixed-interrupt vectors */
+    volatile uint32_t posted_any;
+    volatile uint32_t posted_nmi;
+    volatile uint32_t init_req;        /* INIT received: back to wait-for-SIPI */
+    volatile uint32_t sipi_req;        /* 0x100 | vector: SIPI that follows the INIT */
 };
 
 /* 0 after a VM exit; 1 VMfailInvalid; 2 VMfailValid. */
@@ -50,8 +71,22 @@ int vcpu_vmcs_create(struct vcpu *v, struct percpu *pc);
 void vcpu_dump(struct vcpu *v, const char *why);
 /* Point the vCPU at its guest's entry: 32-bit flat (multiboot) or real mode. */
 void vcpu_set_entry(struct vcpu *v);
-/* Run until the guest stops (vmx/run.c). */
-void vcpu_run(struct vcpu *v);
+/* Why vcpu_run returned (vmx/run.c). */
+enum run_result {
+    RUN_STOPPED = 0,    /* its guest stopped */
+    RUN_BLOCKED,        /* HLT: wait for an interrupt */
+    RUN_PREEMPTED,      /* run_until passed */
+    RUN_KICKED,         /* the CPU has to reschedule, or INIT arrived */
+};
+/* Enter the guest until it stops, blocks, runs out of time or is kicked. */
+enum run_result vcpu_run(struct vcpu *v, volatile uint32_t *resched);
+/* Make the VMCS current on `pc` (VMPTRLD), fixing host state and TLBs
+ * when it last ran elsewhere (vmx/vmcs.c). */
+bool vcpu_vmcs_load(struct vcpu *v, struct percpu *pc);
+/* VMCLEAR on the CPU it is active on (the caller's). */
+void vcpu_vmcs_clear(struct vcpu *v);
+/* Real-mode start at CS:0 (an AP after SIPI). */
+void vcpu_set_real_entry(struct vcpu *v, uint16_t cs, uint16_t ip);
 
 /* General register N as numbered in exit qualifications (SDM Vol. 3C
  * table 28-3: 0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP, 5 RBP, 6 RSI, 7 RDI, 8-15). */

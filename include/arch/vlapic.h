@@ -77,6 +77,9 @@ struct vlapic {
     uint32_t esr_pending;       /* errors detected since the last ESR write (latched into esr on write) */
     uint64_t timer_tick;        /* TSC ticks per count of the armed one-shot/periodic timer */
     uint32_t pending_nmi;       /* count of NMI IPIs targeting this vCPU: the caller injects an NMI */
+    /* An IPI for other vCPUs, left for the caller to route (vlapic_ipi_selects). */
+    bool ipi_out;
+    uint32_t ipi_lo, ipi_dest;  /* ICR bits 31:0 and the destination (x2APIC: 32 bits; xAPIC: 8) */
 };
 
 void vlapic_reset(struct vlapic *l, uint32_t id, uint64_t tsc_per_tick);
@@ -102,6 +105,11 @@ int vlapic_pending(const struct vlapic *l);
 void vlapic_accept(struct vlapic *l, int vector);
 /* Raise a fixed interrupt (e.g. from a device); vectors < 16 are illegal: set ESR bit and ignore. */
 void vlapic_raise(struct vlapic *l, int vector);
+/* Does an IPI (ICR low word `lo`, destination `dest`) sent by another APIC
+ * select `target`? Shorthands "all" and "all but self" select everyone
+ * else, "self" nobody else; otherwise physical or logical destination
+ * matching against target's ID / LDR (SDM 11.6.2). */
+bool vlapic_ipi_selects(const struct vlapic *target, uint32_t lo, uint32_t dest);
 /* Addition: processor priority (PPR) per SDM 11.8.3.1. */
 uint32_t vlapic_ppr(const struct vlapic *l);
 #endif

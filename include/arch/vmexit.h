@@ -8,6 +8,7 @@
 enum exit_action {
     EXIT_RESUME = 0,    /* enter the guest again */
     EXIT_STOP,          /* the guest stopped (guest_stop was called) */
+    EXIT_BLOCK,         /* the vCPU waits for an interrupt (HLT) */
 };
 
 typedef enum exit_action (*exit_handler_t)(struct vcpu *v);
@@ -54,6 +55,11 @@ bool apic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val, bool *gp);
 bool apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp);
 void apic_base_changed(struct vcpu *v, uint64_t base);
 void apic_deliver(struct vcpu *v);
-enum exit_action apic_halt(struct vcpu *v);
+/* Something to deliver, or a timer already due: a halted vCPU wakes. */
+bool apic_has_event(struct vcpu *v, uint64_t now);
+/* Route the IPI the guest's last ICR write sent to other vCPUs. */
+void apic_send_ipi(struct vcpu *v);
+/* Post a fixed interrupt from another vCPU (any CPU). */
+void apic_post(struct vcpu *target, uint8_t vector);
 
 #endif

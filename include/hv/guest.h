@@ -9,6 +9,8 @@
 #include <hv/compiler.h>
 #include <arch/ept.h>
 #include <arch/vcpu.h>
+#include <hv/spinlock.h>
+#include <hv/config.h>
 
 #define GUEST_NAME_MAX  32
 #define GUEST_MAX_IO    8
@@ -36,29 +38,39 @@ struct io_device {
     void *dev;
 };
 
+#define VUART_RX_SIZE 64
+
 struct vuart {
     char line[160];
     unsigned len;
     uint8_t lcr, ier, mcr, scr, dll, dlm;
+    uint8_t rx[VUART_RX_SIZE];      /* typed by the operator, not read yet */
+    unsigned rx_head, rx_count;
+    spinlock_t lock;
 };
 
 struct guest {
     char name[GUEST_NAME_MAX];
     int index;
     volatile uint32_t state;        /* enum guest_state */
-    int cpu;                        /* physical CPU it runs on */
+    spinlock_t lock;                /* devices, counters: vCPUs on several CPUs */
     uint64_t ram_size;
     uint64_t ram_hpa;               /* one contiguous host block */
     uint64_t entry;                 /* multiboot: 32-bit entry point */
     bool entry_real;                /* raw image: start in real mode at CS:IP */
     uint16_t entry_cs, entry_ip;
     struct ept ept;
-    struct vcpu vcpu;
+    struct vcpu *vcpus[CONFIG_MAX_VCPUS];
+    unsigned vcpu_count;
+    volatile unsigned attached;     /* vCPUs attached to a CPU */
+    volatile bool start_requested;  /* operator: start or restart once all detached */
     struct io_device io[GUEST_MAX_IO];
     unsigned io_count;
     struct vuart uart;
     uint64_t exits[EXIT_REASON_MAX + 1];   /* last slot: out of range */
+    uint64_t exit_cycles[EXIT_REASON_MAX + 1];  /* TSC ticks in the handlers */
     uint64_t exit_total;
+    uint64_t ipis_dropped;          /* IPIs that selected none of its vCPUs */
     char stop_reason[160];
     int stop_status;
     /* what re-creating it needs (on_stop = restart) */
@@ -69,6 +81,8 @@ struct guest {
 
 /* Stop the guest: prints "guest NAME stopped: REASON (status N)". */
 void guest_stop(struct guest *g, int status, const char *fmt, ...) __printf(3, 4);
+/* "running", "stopped" or "restarting". */
+const char *guest_state_name(const struct guest *g);
 /* One line with the guest's exit counts per reason. */
 void guest_print_exits(const struct guest *g);
 /* Guest-physical memory as a host pointer; NULL outside the guest's RAM. */

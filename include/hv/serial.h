@@ -11,4 +11,9 @@
  * there: a machine without a serial port must still boot. */
 bool serial_console_init(uint16_t port);
 
+/* The next byte received on the console UART (0..255), or -1 when none is
+ * waiting or no UART was found. Polled, never blocks; not locked: one CPU
+ * at a time. */
+int serial_getc(void);
+
 #endif

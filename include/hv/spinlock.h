@@ -18,6 +18,15 @@ static inline void spin_lock(spinlock_t *l)
         __asm__ volatile("pause");
 }
 
+/* Take the lock only if nobody holds or waits for it. */
+static inline bool spin_trylock(spinlock_t *l)
+{
+    uint32_t me = __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE);
+    uint32_t expect = me;
+    return __atomic_compare_exchange_n(&l->next, &expect, me + 1, false, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
+}
+
 static inline void spin_unlock(spinlock_t *l)
 {
     __atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);

@@ -9,6 +9,8 @@
 bool vuart_attach(struct guest *g, uint16_t base);
 void vuart_putc(struct guest *g, char c);
 void vuart_flush(struct guest *g);
+/* A byte typed by the operator for this guest; false when its FIFO is full. */
+bool vuart_receive(struct guest *g, uint8_t c);
 
 /* Test-only exit port: writing v stops the guest with status v. */
 bool debug_exit_attach(struct guest *g, uint16_t port);

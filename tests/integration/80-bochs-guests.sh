@@ -8,8 +8,8 @@
     --quiet --log "$LOG"
 BOOT_RC=$?
 tr -d '\r' < "$LOG" > "$LOG.txt"
-expect "^guest hello: 32 MiB at host 0x[0-9a-f]+, cpu0, multiboot entry" "multiboot guest placed on cpu0"
-expect "^guest realmode: 4 MiB at host 0x[0-9a-f]+, cpu1, real-mode entry 0x7c00" "real-mode guest placed on cpu1"
+expect "^guest hello: 32 MiB at host 0x[0-9a-f]+, 1 vCPU pinned to cpu0, multiboot entry" "multiboot guest placed on cpu0"
+expect "^guest realmode: 4 MiB at host 0x[0-9a-f]+, 1 vCPU pinned to cpu1, real-mode entry 0x7c00" "real-mode guest placed on cpu1"
 for c in "EAX holds the multiboot magic" "memory information present" \
          "command line starts with the kernel name" "CPUID.1: VMX hidden, hypervisor bit set" \
          "CPUID 0x40000000 signature" "CPUID 0x40000010 TSC frequency" \

@@ -10,7 +10,7 @@ BOOT_RC=$?
 tr -d '\r' < "$LOG" > "$LOG.txt"
 expect "^hvboot: module hello.elf at 0x[0-9a-f]+, [0-9]+ bytes" "hvboot loaded the guest named by the configuration"
 expect "^boot: UEFI path" "core entered from hvboot"
-expect "^guest hello: 32 MiB at host 0x[0-9a-f]+, cpu0, multiboot entry" "guest placed"
+expect "^guest hello: 32 MiB at host 0x[0-9a-f]+, 1 vCPU pinned to cpu0, multiboot entry" "guest placed"
 expect "^\[hello\] ok: VMXON raises #UD" "guest checks ran"
 expect "^\[hello\] all checks done" "guest ran to the end"
 reject "FAIL" "no check failed"

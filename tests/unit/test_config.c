@@ -40,6 +40,8 @@ static void test_defaults_and_empty(void **state)
     assert_int_equal(parse("", &cfg, &e), 0);
     assert_int_equal(cfg.on_idle, ON_IDLE_POWEROFF);
     assert_false(cfg.test_exits);
+    assert_int_equal(cfg.slice_us, CONFIG_SLICE_DEFAULT_US);
+    assert_int_equal(cfg.slice_us, 10000);
     assert_int_equal(parse("# only a comment\n\n   \n", &cfg, &e), 0);
 }
 
@@ -177,8 +179,11 @@ static void test_guests_valid(void **state)
     assert_string_equal(g->modules[1].string, "root=/dev/ram0  quiet");
     assert_string_equal(g->cmdline, "verbose console=ttyS0");
     assert_int_equal(g->memory, 128ull << 20);
+    assert_int_equal(g->cpus_mode, CPUS_PINNED);
     assert_int_equal(g->cpu_count, 1);
     assert_int_equal(g->cpus[0], 1);
+    assert_int_equal(g->cpus_line, 11);
+    assert_int_equal(g->vcpus, 1);
     assert_true(g->has_serial);
     assert_int_equal(g->serial_port, 0x2f8);
     assert_true(g->has_debug_exit);
@@ -198,9 +203,12 @@ static void test_guests_valid(void **state)
     assert_int_equal(g->module_count, 0);
     assert_string_equal(g->cmdline, "");
     assert_int_equal(g->memory, 1ull << 20);
+    assert_int_equal(g->cpus_mode, CPUS_PINNED);
     assert_int_equal(g->cpu_count, 2);
     assert_int_equal(g->cpus[0], 2);
     assert_int_equal(g->cpus[1], 3);
+    assert_int_equal(g->cpus_line, 21);
+    assert_int_equal(g->vcpus, 2);         /* one per pinned CPU */
     assert_false(g->has_serial);
     assert_false(g->has_debug_exit);
 }
@@ -216,7 +224,15 @@ static void test_guest_defaults(void **state)
     assert_true(g->valid);
     assert_int_equal(g->format, GUEST_FORMAT_AUTO);
     assert_int_equal(g->memory, CONFIG_MEMORY_DEFAULT);
+    /* cpus not given: shared, on any CPU no guest has pinned */
+    assert_int_equal(g->cpus_mode, CPUS_SHARED);
     assert_int_equal(g->cpu_count, 0);
+    assert_int_equal(g->cpus_line, 0);
+    assert_int_equal(g->vcpus, 1);
+    assert_int_equal(g->weight, CONFIG_WEIGHT_DEFAULT);
+    assert_int_equal(g->weight, 256);
+    assert_int_equal(g->passthrough_count, 0);
+    assert_false(g->management);
     assert_true(g->has_serial);
     assert_int_equal(g->serial_port, 0x3f8);
     assert_false(g->has_debug_exit);
@@ -578,7 +594,7 @@ static void test_guest_cpus(void **state)
     assert_string_equal(e.msg[0], "hv.cfg:6: cpus: CPU 1 is already given to guest 'a' (line 3)");
     assert_string_equal(e.msg[1], "hv.cfg:9: cpus: CPU 4 is listed twice");
     assert_string_equal(e.msg[2], "hv.cfg:12: cpus: CPU '256' is above the highest index 255");
-    assert_string_equal(e.msg[3], "hv.cfg:15: cpus: '5,,6' is not a CPU index or a comma list of them");
+    assert_string_equal(e.msg[3], "hv.cfg:15: cpus: '5,,6' is not shared or a list of CPUs and ranges (0-1,4)");
     assert_string_equal(e.msg[4], "hv.cfg:21: cpus: CPU 3 is already given to guest 'f' (line 18)");
     assert_string_equal(e.msg[5], "hv.cfg:24: cpus: more than 16 CPUs");
     assert_true(cfg->guests[0].valid);
@@ -652,6 +668,567 @@ static void test_on_stop(void **state)
     assert_false(cfg.guests[2].valid);
 }
 
+/* ---- partitioning: slice, vcpus, cpus modes, weight, passthrough_io,
+ * management, and the checks against the machine ------------------------ */
+
+static void test_slice(void **state)
+{
+    (void)state;
+    struct hv_config cfg;
+    struct errs e;
+    static const struct {
+        const char *text;
+        uint32_t us;
+    } ok[] = {
+        { "500us", 500 }, { "4ms", 4000 }, { "250", 250 }, { "100us", 100 },
+        { "1000ms", 1000000 }, { "1000000", 1000000 }, { "0x100us", 256 },
+    };
+    char text[128];
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        snprintf(text, sizeof(text), "[hypervisor]\nslice = %s\n", ok[i].text);
+        assert_int_equal(parse(text, &cfg, &e), 0);
+        assert_int_equal(cfg.slice_us, ok[i].us);
+    }
+
+    const char *bad =
+        "[hypervisor]\n"
+        "slice = 10s\n"                             /* 2 */
+        "slice = ms\n"                              /* 3 */
+        "slice = 4 ms\n"                            /* 4 */
+        "slice = 50us\n"                            /* 5 */
+        "slice = 99\n"                              /* 6 */
+        "slice = 1001ms\n"                          /* 7 */
+        "slice = 18446744073709551615ms\n"          /* 8: overflows when scaled */
+        "slice = 99999999999999999999us\n"          /* 9 */
+        "slice = -1ms\n";                           /* 10 */
+    assert_int_equal(parse(bad, &cfg, &e), 9);
+    assert_string_equal(e.msg[0], "hv.cfg:2: slice: '10s' is not a time (a number with us or ms)");
+    assert_string_equal(e.msg[1], "hv.cfg:3: slice: 'ms' is not a time (a number with us or ms)");
+    assert_string_equal(e.msg[2], "hv.cfg:4: slice: '4 ms' is not a time (a number with us or ms)");
+    assert_string_equal(e.msg[3], "hv.cfg:5: slice: '50us' is below the minimum 100us");
+    assert_string_equal(e.msg[4], "hv.cfg:6: slice: '99' is below the minimum 100us");
+    assert_string_equal(e.msg[5], "hv.cfg:7: slice: '1001ms' is above the maximum 1000ms");
+    assert_string_equal(e.msg[6], "hv.cfg:8: slice: '18446744073709551615ms' is above the maximum 1000ms");
+    assert_string_equal(e.msg[7], "hv.cfg:9: slice: '99999999999999999999us' is above the maximum 1000ms");
+    assert_string_equal(e.msg[8], "hv.cfg:10: slice: '-1ms' is not a time (a number with us or ms)");
+    /* a bad value keeps the default */
+    assert_int_equal(cfg.slice_us, CONFIG_SLICE_DEFAULT_US);
+
+    /* slice belongs to [hypervisor] */
+    assert_int_equal(parse("[guest a]\nkernel = k\nslice = 4ms\n", &cfg, &e), 1);
+    assert_string_equal(e.msg[0], "hv.cfg:3: unknown key 'slice' in [guest a]");
+}
+
+static void test_guest_vcpus(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest a]\nkernel = k\n"
+        "vcpus = 4\n"                               /* 3: shared, any CPU */
+        "[guest b]\nkernel = k\n"
+        "vcpus = 16\n"                              /* 6: the maximum */
+        "cpus = shared 1\n"                         /* 7: more vCPUs than CPUs is fine shared */
+        "[guest c]\nkernel = k\n"
+        "cpus = 2-4\n"                              /* 10: pinned, vcpus defaults to 3 */
+        "[guest d]\nkernel = k\n"
+        "vcpus = 2\n"                               /* 13 */
+        "cpus = 5, 6\n"                             /* 14: matches */
+        "[guest e]\nkernel = k\n"
+        "vcpus = 0\n"                               /* 17 */
+        "[guest f]\nkernel = k\n"
+        "vcpus = 17\n"                              /* 20 */
+        "[guest g]\nkernel = k\n"
+        "vcpus = two\n"                             /* 23 */
+        "[guest h]\nkernel = k\n"
+        "vcpus = 99999999999999999999\n"            /* 26 */
+        "[guest i]\nkernel = k\n"
+        "cpus = 7,8\n"                              /* 29 */
+        "vcpus = 3\n"                               /* 30 */
+        "[guest j]\nkernel = k\n"
+        "vcpus = 2\n"                               /* 33 */
+        "cpus = 9\n"                                /* 34 */
+        "vcpus = 1\n";                              /* 35 */
+    assert_int_equal(parse(text, cfg, &e), 7);
+    assert_string_equal(e.msg[0], "hv.cfg:17: vcpus: '0' is below the minimum 1");
+    assert_string_equal(e.msg[1], "hv.cfg:20: vcpus: '17' is above the maximum 16");
+    assert_string_equal(e.msg[2], "hv.cfg:23: vcpus: 'two' is not a number");
+    assert_string_equal(e.msg[3], "hv.cfg:26: vcpus: '99999999999999999999' is above the maximum 16");
+    /* reported at the vcpus line, whichever comes first */
+    assert_string_equal(e.msg[4], "hv.cfg:30: vcpus: 3 does not match the 2 CPUs pinned at "
+                        "line 29; pinned guests run one vCPU per listed CPU");
+    assert_string_equal(e.msg[5], "hv.cfg:35: vcpus: already set at line 33");
+    assert_string_equal(e.msg[6], "hv.cfg:33: vcpus: 2 does not match the 1 CPU pinned at "
+                        "line 34; pinned guests run one vCPU per listed CPU");
+    assert_int_equal(cfg->guest_count, 10);
+    assert_true(cfg->guests[0].valid);
+    assert_int_equal(cfg->guests[0].vcpus, 4);
+    assert_int_equal(cfg->guests[0].cpus_mode, CPUS_SHARED);
+    assert_true(cfg->guests[1].valid);
+    assert_int_equal(cfg->guests[1].vcpus, 16);
+    assert_true(cfg->guests[2].valid);
+    assert_int_equal(cfg->guests[2].vcpus, 3);
+    assert_true(cfg->guests[3].valid);
+    assert_int_equal(cfg->guests[3].vcpus, 2);
+    for (int i = 4; i < 10; i++)
+        assert_false(cfg->guests[i].valid);
+}
+
+static void test_guest_cpus_modes(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest p]\nkernel = k\n"
+        "cpus = 0-1,4\n"                            /* 3 */
+        "[guest s]\nkernel = k\n"
+        "cpus = shared\n"                           /* 6 */
+        "[guest t]\nkernel = k\n"
+        "cpus = shared 5,6\n"                       /* 9 */
+        "[guest u]\nkernel = k\n"
+        "cpus = shared\t5 - 7 , 0x8\n"              /* 12: shared lists may overlap */
+        "[guest v]\nkernel = k\n"
+        "cpus = 9-9\n";                             /* 15 */
+    assert_int_equal(parse(text, cfg, &e), 0);
+    const struct guest_config *g = cfg->guests;
+    assert_int_equal(g[0].cpus_mode, CPUS_PINNED);
+    assert_int_equal(g[0].cpu_count, 3);
+    assert_int_equal(g[0].cpus[0], 0);
+    assert_int_equal(g[0].cpus[1], 1);
+    assert_int_equal(g[0].cpus[2], 4);
+    assert_int_equal(g[0].cpus_line, 3);
+    assert_int_equal(g[0].vcpus, 3);
+    assert_int_equal(g[1].cpus_mode, CPUS_SHARED);
+    assert_int_equal(g[1].cpu_count, 0);
+    assert_int_equal(g[1].cpus_line, 6);
+    assert_int_equal(g[1].vcpus, 1);
+    assert_int_equal(g[2].cpus_mode, CPUS_SHARED);
+    assert_int_equal(g[2].cpu_count, 2);
+    assert_int_equal(g[2].cpus[0], 5);
+    assert_int_equal(g[2].cpus[1], 6);
+    assert_int_equal(g[2].cpus_line, 9);
+    assert_int_equal(g[3].cpus_mode, CPUS_SHARED);
+    assert_int_equal(g[3].cpu_count, 4);
+    assert_int_equal(g[3].cpus[0], 5);
+    assert_int_equal(g[3].cpus[3], 8);
+    assert_int_equal(g[4].cpus_mode, CPUS_PINNED);
+    assert_int_equal(g[4].cpu_count, 1);
+    assert_int_equal(g[4].cpus[0], 9);
+
+    const char *bad =
+        "[guest a]\nkernel = k\n"
+        "cpus = 3-1\n"                              /* 3 */
+        "[guest b]\nkernel = k\n"
+        "cpus = 250-256\n"                          /* 6 */
+        "[guest c]\nkernel = k\n"
+        "cpus = 100-120\n"                          /* 9 */
+        "[guest d]\nkernel = k\n"
+        "cpus = 10-12,11\n"                         /* 12 */
+        "[guest e]\nkernel = k\n"
+        "cpus = shared,1\n"                         /* 15 */
+        "[guest f]\nkernel = k\n"
+        "cpus = sharedx\n"                          /* 18 */
+        "[guest g]\nkernel = k\n"
+        "cpus = shared 1-\n"                        /* 21 */
+        "[guest h]\nkernel = k\n"
+        "cpus = 1-2-3\n"                            /* 24 */
+        "[guest i]\nkernel = k\n"
+        "cpus = -1\n"                               /* 27 */
+        "[guest j]\nkernel = k\n"
+        "cpus = shared 0-255\n"                     /* 30 */
+        "[guest k]\nkernel = k\n"
+        "cpus = 0x100-1\n"                          /* 33 */
+        "[guest l]\nkernel = k\n"
+        "cpus = Shared\n";                          /* 36 */
+    assert_int_equal(parse(bad, cfg, &e), 12);
+    assert_string_equal(e.msg[0], "hv.cfg:3: cpus: range '3-1' runs backwards");
+    assert_string_equal(e.msg[1], "hv.cfg:6: cpus: CPU '256' is above the highest index 255");
+    assert_string_equal(e.msg[2], "hv.cfg:9: cpus: more than 16 CPUs");
+    assert_string_equal(e.msg[3], "hv.cfg:12: cpus: CPU 11 is listed twice");
+    assert_string_equal(e.msg[4], "hv.cfg:15: cpus: 'shared,1' is not shared or a list of CPUs and ranges (0-1,4)");
+    assert_string_equal(e.msg[5], "hv.cfg:18: cpus: 'sharedx' is not shared or a list of CPUs and ranges (0-1,4)");
+    assert_string_equal(e.msg[6], "hv.cfg:21: cpus: 'shared 1-' is not shared or a list of CPUs and ranges (0-1,4)");
+    assert_string_equal(e.msg[7], "hv.cfg:24: cpus: '1-2-3' is not shared or a list of CPUs and ranges (0-1,4)");
+    assert_string_equal(e.msg[8], "hv.cfg:27: cpus: '-1' is not shared or a list of CPUs and ranges (0-1,4)");
+    assert_string_equal(e.msg[9], "hv.cfg:30: cpus: more than 16 CPUs");
+    assert_string_equal(e.msg[10], "hv.cfg:33: cpus: CPU '0x100' is above the highest index 255");
+    assert_string_equal(e.msg[11], "hv.cfg:36: cpus: 'Shared' is not shared or a list of CPUs and ranges (0-1,4)");
+    for (int i = 0; i < 12; i++) {
+        assert_false(cfg->guests[i].valid);
+        /* a refused value leaves the default placement */
+        assert_int_equal(cfg->guests[i].cpus_mode, CPUS_SHARED);
+        assert_int_equal(cfg->guests[i].cpu_count, 0);
+    }
+}
+
+/* A pinned CPU belongs to one guest and is in no shared list; shared lists
+ * may overlap. Whichever line comes later reports the clash. */
+static void test_guest_cpus_conflicts(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest a]\nkernel = k\n"
+        "cpus = 2\n"                                /* 3 */
+        "[guest b]\nkernel = k\n"
+        "cpus = shared 1,2\n"                       /* 6: pinned, then shared */
+        "[guest c]\nkernel = k\n"
+        "cpus = shared 5\n"                         /* 9 */
+        "[guest d]\nkernel = k\n"
+        "cpus = shared 5-6\n"                       /* 12: two shared lists: fine */
+        "[guest e]\nkernel = k\n"
+        "cpus = 4-5\n"                              /* 15: shared, then pinned */
+        "[guest f]\nkernel = k\n"
+        "cpus = 0-1\n"                              /* 18: CPU 1 was only in b's refused list */
+        "[guest g]\nkernel = k\n"
+        "cpus = 6\n"                                /* 21: d is the second to share 6, c never did */
+        "[guest h]\nkernel = k\n"
+        "cpus = 1-3\n";                             /* 24: pinned, then pinned */
+    assert_int_equal(parse(text, cfg, &e), 4);
+    assert_string_equal(e.msg[0], "hv.cfg:6: cpus: CPU 2 is pinned by guest 'a' (line 3) and cannot be shared");
+    assert_string_equal(e.msg[1], "hv.cfg:15: cpus: CPU 5 is shared by guest 'c' (line 9) and cannot be pinned");
+    assert_string_equal(e.msg[2], "hv.cfg:21: cpus: CPU 6 is shared by guest 'd' (line 12) and cannot be pinned");
+    assert_string_equal(e.msg[3], "hv.cfg:24: cpus: CPU 1 is already given to guest 'f' (line 18)");
+    assert_true(cfg->guests[0].valid);
+    assert_false(cfg->guests[1].valid);
+    assert_true(cfg->guests[2].valid);
+    assert_true(cfg->guests[3].valid);
+    assert_false(cfg->guests[4].valid);
+    assert_true(cfg->guests[5].valid);
+    assert_false(cfg->guests[6].valid);
+    assert_false(cfg->guests[7].valid);
+}
+
+static void test_guest_weight(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest a]\nkernel = k\n"
+        "weight = 1\n"                              /* 3 */
+        "[guest b]\nkernel = k\n"
+        "cpus = shared 1\n"
+        "weight = 65535\n"                          /* 7 */
+        "[guest c]\nkernel = k\n"
+        "weight = 0\n"                              /* 10 */
+        "[guest d]\nkernel = k\n"
+        "weight = 65536\n"                          /* 13 */
+        "[guest e]\nkernel = k\n"
+        "weight = heavy\n"                          /* 16 */
+        "[guest f]\nkernel = k\n"
+        "weight = 512\n"                            /* 19: checked once the section is complete */
+        "cpus = 3\n"                                /* 20 */
+        "[guest g]\nkernel = k\n"
+        "cpus = 4\n"                                /* 23 */
+        "weight = 256\n";                           /* 24: even the default value */
+    assert_int_equal(parse(text, cfg, &e), 5);
+    assert_string_equal(e.msg[0], "hv.cfg:10: weight: '0' is below the minimum 1");
+    assert_string_equal(e.msg[1], "hv.cfg:13: weight: '65536' is above the maximum 65535");
+    assert_string_equal(e.msg[2], "hv.cfg:16: weight: 'heavy' is not a number");
+    assert_string_equal(e.msg[3], "hv.cfg:19: weight: applies to shared CPUs only; this guest is "
+                        "pinned (cpus at line 20)");
+    assert_string_equal(e.msg[4], "hv.cfg:24: weight: applies to shared CPUs only; this guest is "
+                        "pinned (cpus at line 23)");
+    assert_true(cfg->guests[0].valid);
+    assert_int_equal(cfg->guests[0].weight, 1);
+    assert_true(cfg->guests[1].valid);
+    assert_int_equal(cfg->guests[1].weight, 65535);
+    for (int i = 2; i < 7; i++)
+        assert_false(cfg->guests[i].valid);
+    assert_int_equal(cfg->guests[2].weight, CONFIG_WEIGHT_DEFAULT);
+}
+
+static void test_guest_passthrough(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest a]\nkernel = k\n"
+        "passthrough_io = 0x2f8-0x2ff\n"            /* 3 */
+        "passthrough_io = 0x80\n"                   /* 4 */
+        "passthrough_io = 0x60 - 0x64\n"            /* 5 */
+        "passthrough_io = 0x22-0x5f\n"              /* 6: right after the master PIC */
+        "passthrough_io = 0xcf0-0xcf7\n"            /* 7: just below PCI config */
+        "[guest b]\nkernel = k\n"
+        "serial = none\n"
+        "passthrough_io = 0x3f8-0x3ff\n"            /* 11: the real COM1, no virtual UART */
+        "passthrough_io = 65535\n";                 /* 12 */
+    assert_int_equal(parse(text, cfg, &e), 0);
+    const struct guest_config *g = &cfg->guests[0];
+    assert_int_equal(g->passthrough_count, 5);
+    assert_int_equal(g->passthrough[0].first, 0x2f8);
+    assert_int_equal(g->passthrough[0].last, 0x2ff);
+    assert_int_equal(g->passthrough[0].line, 3);
+    assert_int_equal(g->passthrough[1].first, 0x80);
+    assert_int_equal(g->passthrough[1].last, 0x80);
+    assert_int_equal(g->passthrough[1].line, 4);
+    assert_int_equal(g->passthrough[2].first, 0x60);
+    assert_int_equal(g->passthrough[2].last, 0x64);
+    g = &cfg->guests[1];
+    assert_true(g->valid);
+    assert_int_equal(g->passthrough_count, 2);
+    assert_int_equal(g->passthrough[1].first, 0xffff);
+    assert_int_equal(g->passthrough[1].last, 0xffff);
+
+    const char *bad =
+        "[guest a]\nkernel = k\n"
+        "passthrough_io = 0x2ff-0x2f8\n"            /* 3 */
+        "[guest b]\nkernel = k\n"
+        "passthrough_io = 0x10000\n"                /* 6 */
+        "[guest c]\nkernel = k\n"
+        "passthrough_io = 0xfff0-0x10000\n"         /* 9 */
+        "[guest d]\nkernel = k\n"
+        "passthrough_io = com2\n"                   /* 12 */
+        "[guest e]\nkernel = k\n"
+        "passthrough_io = 0x20\n"                   /* 15 */
+        "[guest f]\nkernel = k\n"
+        "passthrough_io = 0x0-0xff\n"               /* 18 */
+        "[guest g]\nkernel = k\n"
+        "passthrough_io = 0xa1\n"                   /* 21 */
+        "[guest h]\nkernel = k\n"
+        "passthrough_io = 0xcfc-0xcff\n"            /* 24 */
+        "[guest i]\nkernel = k\n"
+        "passthrough_io = 0x1000-0x1007\n"          /* 27 */
+        "passthrough_io = 0x1007\n"                 /* 28: same guest */
+        "[guest j]\nkernel = k\n"
+        "passthrough_io = 0x1004-0x100b\n"          /* 31: another guest */
+        "[guest k]\nkernel = k\n"
+        "passthrough_io = 0x1008-0x100b\n"          /* 34: j's refused range is free */
+        "passthrough_io = 0xfff-0x1000\n"           /* 35 */
+        "passthrough_io = 0x100a-0x1010\n"          /* 36 */
+        "passthrough_io = 0x\n";                    /* 37 */
+    assert_int_equal(parse(bad, cfg, &e), 13);
+    assert_string_equal(e.msg[0], "hv.cfg:3: passthrough_io: range '0x2ff-0x2f8' runs backwards");
+    assert_string_equal(e.msg[1], "hv.cfg:6: passthrough_io: '0x10000' is above the last I/O port 0xffff");
+    assert_string_equal(e.msg[2], "hv.cfg:9: passthrough_io: '0x10000' is above the last I/O port 0xffff");
+    assert_string_equal(e.msg[3], "hv.cfg:12: passthrough_io: 'com2' is not a port or a range of ports (0x2f8-0x2ff)");
+    assert_string_equal(e.msg[4], "hv.cfg:15: passthrough_io: port 0x20 overlaps 0x20-0x21 "
+                        "(the master PIC), which the hypervisor keeps");
+    assert_string_equal(e.msg[5], "hv.cfg:18: passthrough_io: ports 0x0-0xff overlap 0x20-0x21 "
+                        "(the master PIC), which the hypervisor keeps");
+    assert_string_equal(e.msg[6], "hv.cfg:21: passthrough_io: port 0xa1 overlaps 0xa0-0xa1 "
+                        "(the slave PIC), which the hypervisor keeps");
+    assert_string_equal(e.msg[7], "hv.cfg:24: passthrough_io: ports 0xcfc-0xcff overlap 0xcf8-0xcff "
+                        "(PCI configuration space), which the hypervisor keeps");
+    assert_string_equal(e.msg[8], "hv.cfg:28: passthrough_io: port 0x1007 overlaps 0x1000-0x1007 (line 27)");
+    assert_string_equal(e.msg[9], "hv.cfg:31: passthrough_io: ports 0x1004-0x100b overlap 0x1000-0x1007, "
+                        "already given to guest 'i' (line 27)");
+    assert_string_equal(e.msg[10], "hv.cfg:35: passthrough_io: ports 0xfff-0x1000 overlap 0x1000-0x1007, "
+                        "already given to guest 'i' (line 27)");
+    assert_string_equal(e.msg[11], "hv.cfg:36: passthrough_io: ports 0x100a-0x1010 overlap 0x1008-0x100b (line 34)");
+    assert_string_equal(e.msg[12], "hv.cfg:37: passthrough_io: '0x' is not a port or a range of ports (0x2f8-0x2ff)");
+    for (int i = 0; i < 11; i++)
+        assert_false(cfg->guests[i].valid);
+    assert_int_equal(cfg->guests[8].passthrough_count, 1);   /* the refused line adds nothing */
+    assert_int_equal(cfg->guests[9].passthrough_count, 0);
+    assert_int_equal(cfg->guests[10].passthrough_count, 1);
+    assert_int_equal(cfg->guests[10].passthrough[0].first, 0x1008);
+
+    /* eight ranges are fine, the ninth is refused */
+    char big[1024];
+    size_t n = (size_t)snprintf(big, sizeof(big), "[guest m]\nkernel = k\n");
+    for (int i = 0; i < 9; i++)
+        n += (size_t)snprintf(big + n, sizeof(big) - n, "passthrough_io = 0x%x\n", 0x1000 + i);
+    assert_int_equal(parse(big, cfg, &e), 1);
+    assert_string_equal(e.msg[0], "hv.cfg:11: passthrough_io: more than 8 ranges");
+    assert_int_equal(cfg->guests[0].passthrough_count, 8);
+    assert_false(cfg->guests[0].valid);
+}
+
+/* Against the guest's own serial and debug_exit: those may come later in
+ * the section, so the check runs at its end, at the later line. */
+static void test_guest_passthrough_own_devices(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest a]\nkernel = k\n"
+        "passthrough_io = 0x3f8-0x3ff\n"            /* 3: default serial 0x3f8 */
+        "[guest b]\nkernel = k\n"
+        "serial = 0x2f8\n"                          /* 6 */
+        "passthrough_io = 0x2f8\n"                  /* 7 */
+        "[guest c]\nkernel = k\n"
+        "passthrough_io = 0x2e8-0x2ef\n"            /* 10 */
+        "serial = 0x2e8\n"                          /* 11 */
+        "[guest d]\nkernel = k\n"
+        "debug_exit = 0xf4\n"                       /* 14 */
+        "passthrough_io = 0xf0-0xff\n"              /* 15 */
+        "[guest e]\nkernel = k\n"
+        "passthrough_io = 0x500\n"                  /* 18 */
+        "debug_exit = 0x500\n"                      /* 19 */
+        "[guest f]\nkernel = k\n"
+        "serial = 0x3e8\n"
+        "debug_exit = 0x3f0\n"
+        "passthrough_io = 0x3f8-0x3ff\n";           /* 24: a's refused ports still are a's */
+    assert_int_equal(parse(text, cfg, &e), 6);
+    assert_string_equal(e.msg[0], "hv.cfg:3: passthrough_io: ports 0x3f8-0x3ff overlap serial "
+                        "0x3f8-0x3ff (the default)");
+    assert_string_equal(e.msg[1], "hv.cfg:7: passthrough_io: port 0x2f8 overlaps serial "
+                        "0x2f8-0x2ff (line 6)");
+    assert_string_equal(e.msg[2], "hv.cfg:11: serial: ports 0x2e8-0x2ef overlap passthrough_io "
+                        "0x2e8-0x2ef (line 10)");
+    assert_string_equal(e.msg[3], "hv.cfg:15: passthrough_io: ports 0xf0-0xff overlap debug_exit "
+                        "0xf4 (line 14)");
+    assert_string_equal(e.msg[4], "hv.cfg:19: debug_exit: port 0x500 overlaps passthrough_io "
+                        "0x500 (line 18)");
+    assert_string_equal(e.msg[5], "hv.cfg:24: passthrough_io: ports 0x3f8-0x3ff overlap 0x3f8-0x3ff, "
+                        "already given to guest 'a' (line 3)");
+    for (int i = 0; i < 6; i++)
+        assert_false(cfg->guests[i].valid);
+}
+
+static void test_guest_management(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest a]\nkernel = k\n"
+        "management = maybe\n"                      /* 3 */
+        "[guest b]\nkernel = k\n"
+        "management = no\n"                         /* 6 */
+        "[guest c]\nkernel = k\n"
+        "management = yes\n"                        /* 9 */
+        "[guest d]\nkernel = k\n"
+        "management = true\n"                       /* 12 */
+        "[guest e]\nkernel = k\n"
+        "management = off\n"                        /* 15 */
+        "management = on\n";                        /* 16 */
+    assert_int_equal(parse(text, cfg, &e), 3);
+    assert_string_equal(e.msg[0], "hv.cfg:3: management: 'maybe' is not yes or no");
+    assert_string_equal(e.msg[1], "hv.cfg:12: management: guest 'c' is already the management guest (line 9)");
+    assert_string_equal(e.msg[2], "hv.cfg:16: management: already set at line 15");
+    assert_false(cfg->guests[0].valid);
+    assert_true(cfg->guests[1].valid);
+    assert_false(cfg->guests[1].management);
+    assert_true(cfg->guests[2].valid);
+    assert_true(cfg->guests[2].management);
+    assert_false(cfg->guests[3].valid);
+    assert_false(cfg->guests[3].management);
+    assert_false(cfg->guests[4].valid);
+}
+
+/* The partitioned machine of docs/configuration.md. */
+static void test_partitioned_example(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[hypervisor]\n"
+        "slice = 4ms\n"
+        "[guest rt]\nkernel = rt.elf\nmemory = 256M\ncpus = 0\n"
+        "[guest db]\nkernel = db.elf\nmemory = 1G\ncpus = 1-2\n"
+        "passthrough_io = 0x2f8-0x2ff\nserial = 0x3f8\n"
+        "[guest ctl]\nkernel = ctl.elf\nmemory = 128M\nmanagement = yes\nweight = 512\n"
+        "[guest web]\nkernel = web.elf\nmemory = 512M\nvcpus = 2\ncpus = shared\n"
+        "[guest batch]\nkernel = batch.elf\nmemory = 512M\ncpus = shared 3\nweight = 64\n";
+    assert_int_equal(parse(text, cfg, &e), 0);
+    assert_int_equal(cfg->slice_us, 4000);
+    assert_int_equal(cfg->guest_count, 5);
+    assert_int_equal(cfg->guests[1].vcpus, 2);
+    assert_int_equal(cfg->guests[2].weight, 512);
+    assert_true(cfg->guests[2].management);
+    assert_int_equal(cfg->guests[3].vcpus, 2);
+    assert_int_equal(cfg->guests[4].weight, 64);
+    assert_int_equal(config_validate(cfg, "hv.cfg", 4, 4ull << 30, collect, &e), 0);
+    for (int i = 0; i < 5; i++)
+        assert_true(cfg->guests[i].valid);
+}
+
+static int validate(struct hv_config *cfg, unsigned ncpus, uint64_t mem, struct errs *e)
+{
+    memset(e, 0, sizeof(*e));
+    return config_validate(cfg, "hv.cfg", ncpus, mem, collect, e);
+}
+
+static void test_validate(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+
+    /* CPUs beyond the machine, pinned or in a shared list */
+    const char *text =
+        "[guest a]\nkernel = k\ncpus = 1\n"
+        "[guest b]\nkernel = k\ncpus = 2,4-5\n"             /* 6 */
+        "[guest c]\nkernel = k\ncpus = shared 3,7\n"        /* 9 */
+        "[guest d]\nkernel = k\ncpus = shared 3\n"
+        "[guest e]\nkernel = k\ncpus = 9\nmemory = lots\n"; /* refused by the parser */
+    assert_int_equal(parse(text, cfg, &e), 1);
+    assert_int_equal(validate(cfg, 4, 1ull << 30, &e), 2);
+    assert_string_equal(e.msg[0], "hv.cfg:6: cpus: CPU 4 does not exist (this machine has 4)");
+    assert_string_equal(e.msg[1], "hv.cfg:9: cpus: CPU 7 does not exist (this machine has 4)");
+    assert_true(cfg->guests[0].valid);
+    assert_false(cfg->guests[1].valid);
+    assert_false(cfg->guests[2].valid);
+    assert_true(cfg->guests[3].valid);
+    assert_false(cfg->guests[4].valid);
+
+    /* every CPU pinned: a shared guest has nowhere to run */
+    text =
+        "[guest a]\nkernel = k\ncpus = 0\n"
+        "[guest b]\nkernel = k\ncpus = 1\n"
+        "[guest c]\nkernel = k\n"                           /* 7 */
+        "[guest d]\nkernel = k\ncpus = shared\n";           /* 9 */
+    assert_int_equal(parse(text, cfg, &e), 0);
+    assert_int_equal(validate(cfg, 2, 1ull << 30, &e), 2);
+    assert_string_equal(e.msg[0], "hv.cfg:7: [guest c]: no CPU left for a shared guest: every CPU is pinned");
+    assert_string_equal(e.msg[1], "hv.cfg:9: [guest d]: no CPU left for a shared guest: every CPU is pinned");
+    assert_true(cfg->guests[0].valid);
+    assert_true(cfg->guests[1].valid);
+    assert_false(cfg->guests[2].valid);
+    assert_false(cfg->guests[3].valid);
+    /* a third CPU leaves room */
+    assert_int_equal(parse(text, cfg, &e), 0);
+    assert_int_equal(validate(cfg, 3, 1ull << 30, &e), 0);
+    /* a pinned guest refused for a CPU the machine lacks pins nothing */
+    text =
+        "[guest a]\nkernel = k\ncpus = 0\n"
+        "[guest b]\nkernel = k\ncpus = 1-2\n"               /* 6 */
+        "[guest c]\nkernel = k\n";
+    assert_int_equal(parse(text, cfg, &e), 0);
+    assert_int_equal(validate(cfg, 2, 1ull << 30, &e), 1);
+    assert_string_equal(e.msg[0], "hv.cfg:6: cpus: CPU 2 does not exist (this machine has 2)");
+    assert_true(cfg->guests[2].valid);
+
+    /* memory in file order: the second guest does not fit, the third does */
+    text =
+        "[guest a]\nkernel = k\nmemory = 500M\n"
+        "[guest b]\nkernel = k\nmemory = 512M\n"            /* 4 */
+        "[guest c]\nkernel = k\nmemory = 300M\n"
+        "[guest d]\nkernel = k\nmemory = 2G\n"              /* 10 */
+        "[guest e]\nkernel = k\nmemory = 4K\n";             /* refused by the parser */
+    assert_int_equal(parse(text, cfg, &e), 1);
+    assert_int_equal(validate(cfg, 1, 800ull << 20, &e), 2);
+    assert_string_equal(e.msg[0], "hv.cfg:4: [guest b]: memory: 512 MiB does not fit: 300 MiB left for guests");
+    assert_string_equal(e.msg[1], "hv.cfg:10: [guest d]: memory: 2 GiB does not fit: 0 MiB left for guests");
+    assert_true(cfg->guests[0].valid);
+    assert_false(cfg->guests[1].valid);
+    assert_true(cfg->guests[2].valid);
+    assert_false(cfg->guests[3].valid);
+    /* odd budgets are named exactly */
+    assert_int_equal(parse("[guest a]\nkernel = k\nmemory = 1M\n", cfg, &e), 0);
+    assert_int_equal(validate(cfg, 1, (1ull << 20) - 4096, &e), 1);
+    assert_string_equal(e.msg[0], "hv.cfg:1: [guest a]: memory: 1 MiB does not fit: 1020 KiB left for guests");
+    assert_int_equal(parse("[guest a]\nkernel = k\nmemory = 1M\n", cfg, &e), 0);
+    assert_int_equal(validate(cfg, 1, 1000, &e), 1);
+    assert_string_equal(e.msg[0], "hv.cfg:1: [guest a]: memory: 1 MiB does not fit: 1000 bytes left for guests");
+
+    /* no callback: still counted; nothing to check: no problems */
+    assert_int_equal(parse("[guest a]\nkernel = k\ncpus = 8\n", cfg, &e), 0);
+    assert_int_equal(config_validate(cfg, "hv.cfg", 4, 1ull << 30, NULL, NULL), 1);
+    assert_int_equal(parse("", cfg, &e), 0);
+    assert_int_equal(validate(cfg, 1, 0, &e), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -673,6 +1250,16 @@ int main(void)
         cmocka_unit_test(test_guest_ports),
         cmocka_unit_test(test_guest_cpus),
         cmocka_unit_test(test_guest_limits),
+        cmocka_unit_test(test_slice),
+        cmocka_unit_test(test_guest_vcpus),
+        cmocka_unit_test(test_guest_cpus_modes),
+        cmocka_unit_test(test_guest_cpus_conflicts),
+        cmocka_unit_test(test_guest_weight),
+        cmocka_unit_test(test_guest_passthrough),
+        cmocka_unit_test(test_guest_passthrough_own_devices),
+        cmocka_unit_test(test_guest_management),
+        cmocka_unit_test(test_partitioned_example),
+        cmocka_unit_test(test_validate),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
