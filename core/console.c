@@ -27,10 +27,27 @@ static void write_locked(const char *s, size_t n)
         be->write(be, s, n);
 }
 
+/* The operator's prompt or half-typed command is on the current line. */
+static bool echo_open;
+
 void console_write(const char *s, size_t n)
 {
     uint64_t f = spin_lock_irqsave(&console_lock);
+    /* A log line never continues the operator's line: it starts its own,
+     * so guest output stays readable (and greppable) while someone types. */
+    if (echo_open && n && s[0] != '\n')
+        write_locked("\n", 1);
+    echo_open = false;
     write_locked(s, n);
+    spin_unlock_irqrestore(&console_lock, f);
+}
+
+void console_echo(const char *s, size_t n)
+{
+    uint64_t f = spin_lock_irqsave(&console_lock);
+    write_locked(s, n);
+    if (n)
+        echo_open = s[n - 1] != '\n';
     spin_unlock_irqrestore(&console_lock, f);
 }
 

@@ -376,7 +376,7 @@ void partition_finished(struct guest *g)
     if (g->state == GUEST_RUNNING || g->attached)
         return;
     if (__atomic_exchange_n(&g->start_requested, false, __ATOMIC_ACQ_REL)) {
-        reload(g, "started by the operator");
+        reload(g, g->start_why ? g->start_why : "started");
         return;
     }
     if (g->state == GUEST_RESTARTING) {
@@ -388,10 +388,11 @@ void partition_finished(struct guest *g)
         kprintf("guest %s: stopped %u times; not restarting it again\n", g->name, g->instance);
 }
 
-int partition_request_start(struct guest *g)
+int partition_request_start(struct guest *g, const char *why)
 {
     if (g->state == GUEST_RUNNING)
         return -1;
+    g->start_why = why;
     g->start_requested = true;
     partition_finished(g);
     return 0;
@@ -407,6 +408,7 @@ int partition_stop(struct guest *g, const char *why)
 
 void partition_restart(struct guest *g, const char *why)
 {
+    g->start_why = why;
     g->start_requested = true;
     if (partition_stop(g, why) != 0)
         partition_finished(g);      /* it was not running: start it now */

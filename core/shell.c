@@ -29,7 +29,7 @@ static uint64_t ms(uint64_t ticks)
 
 static void prompt(void)
 {
-    console_write("hv> ", 4);
+    console_echo("hv> ", 4);
 }
 
 static void help(void)
@@ -117,7 +117,7 @@ static void run(const char *text)
             kprintf("%s is not running\n", g->name);
         break;
     case SHELL_CMD_START:
-        rc = partition_request_start(g);
+        rc = partition_request_start(g, "started by the operator");
         if (rc)
             kprintf("%s is already running (restart %s starts it again)\n", g->name, g->name);
         break;
@@ -155,13 +155,13 @@ void shell_poll(void)
         }
         char echo[8];
         if (shell_line_feed(&line, (char)c, echo) == SHELL_DONE) {
-            console_write(echo, strlen(echo));
+            console_echo(echo, strlen(echo));
             run(line.buf);
             line.len = 0;
             if (!focus)
                 prompt();
         } else if (echo[0]) {
-            console_write(echo, strlen(echo));
+            console_echo(echo, strlen(echo));
         }
     }
     spin_unlock(&shell_lock);

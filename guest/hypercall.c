@@ -35,7 +35,7 @@ static int64_t manage(struct guest *self, uint64_t fn, uint64_t index, uint64_t 
     case HC_GUEST_STOP:
         return partition_stop(g, "stopped by the management guest") ? HC_EINVAL : HC_OK;
     case HC_GUEST_START:
-        return partition_request_start(g) ? HC_EBUSY : HC_OK;
+        return partition_request_start(g, "started by the management guest") ? HC_EBUSY : HC_OK;
     case HC_GUEST_RESTART:
         partition_restart(g, "restarted by the management guest");
         return HC_OK;

@@ -16,6 +16,9 @@ struct console_backend {
 
 void console_register(struct console_backend *be);
 void console_write(const char *s, size_t n);
+/* The operator console's prompt and echo: the next log line starts on a
+ * line of its own instead of continuing what the operator typed. */
+void console_echo(const char *s, size_t n);
 int kprintf(const char *fmt, ...) __printf(1, 2);
 
 /* Stop every CPU with a message. */

@@ -64,6 +64,7 @@ struct guest {
     unsigned vcpu_count;
     volatile unsigned attached;     /* vCPUs attached to a CPU */
     volatile bool start_requested;  /* operator: start or restart once all detached */
+    const char *start_why;          /* ... and who asked, for the log */
     struct io_device io[GUEST_MAX_IO];
     unsigned io_count;
     struct vuart uart;

@@ -23,7 +23,7 @@ bool partition_setup_vcpu(struct vcpu *v, struct percpu *pc);
 /* The last vCPU of a stopped guest was let go: restart it if asked to. */
 void partition_finished(struct guest *g);
 /* Operator: start a stopped guest again (0), or -1 if it runs. */
-int partition_request_start(struct guest *g);
+int partition_request_start(struct guest *g, const char *why);
 /* Operator: stop a running guest (status 0), or -1 if it is not running. */
 int partition_stop(struct guest *g, const char *why);
 /* Operator: stop it if it runs, then start it again from its images. */
