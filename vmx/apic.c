@@ -216,6 +216,10 @@ bool apic_has_event(struct vcpu *v, uint64_t now)
 void apic_send_ipi(struct vcpu *v)
 {
     struct vlapic *l = &v->lapic;
+    if (l->pending_nmi) {                   /* an NMI to itself */
+        __atomic_fetch_add(&v->posted_nmi, l->pending_nmi, __ATOMIC_RELEASE);
+        l->pending_nmi = 0;
+    }
     if (!l->ipi_out)
         return;
     l->ipi_out = false;
