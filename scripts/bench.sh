@@ -6,6 +6,8 @@
 #     port read and RDMSR, measured by tests/guests/bench.asm under the
 #     hypervisor, next to the same guest booted bare by GRUB in the same
 #     emulator (where the instruction does not exit).
+#  3. Scheduling: the cost of an interruption (exit or vCPU switch) and
+#     the fairness of 2 to 16 CPU-bound guests sharing one CPU.
 # In Bochs the TSC follows emulated instructions, so both tables count
 # instructions on our paths and repeat from run to run.
 set -u
@@ -59,3 +61,48 @@ for op in cpuid vmcall port-in rdmsr; do
     [ -n "$hv" ] && [ -n "$bare" ] && cost=$((hv - bare))
     printf '%-12s %12s %12s %12s\n' "$op" "${hv:--}" "${bare:-(#UD bare)}" "$cost"
 done
+
+# Scheduling: N CPU-bound guests (tests/guests/spin.asm, "bench") share
+# one CPU; each measures, inside one TSC window common to all, the time it
+# ran and how often it was interrupted. The time nobody ran, divided by
+# the interruptions, is the cost of one interruption (an exit, a vCPU
+# switch, the console CPU's tick); each guest's share of the run time is
+# compared with its weight's share of the total.
+sched_cfg() {   # N WEIGHTS... -> config on stdout
+    n=$1; shift
+    printf '[hypervisor]\non_idle = poweroff\nslice = 1ms\n'
+    for i in $(seq 1 "$n"); do
+        w=${1:-256}; [ $# -gt 0 ] && shift
+        printf '\n[guest g%d]\nkernel = spin.elf\ncmdline = bench\nmemory = 2M\nweight = %d\nserial = 0x3f8\ndebug_exit = 0xf4\n' "$i" "$w"
+    done
+}
+sched_row() {   # LABEL N WEIGHTS...
+    label=$1; shift
+    cfg=$BUILD/guests/bench-sched-$1.cfg
+    sched_cfg "$@" > "$cfg"
+    log=$out/sched-$1-$(echo "$label" | tr ' :' '__').log
+    scripts/hvrun "$cfg" --emulator bochs --cpus 1 --quiet --timeout 900 --log "$log" >/dev/null 2>&1
+    tr -d '\r' < "$log" | awk -v label="$label" -v n="$1" '
+        /^guest g[0-9]+: .*weight [0-9]+/ { g = $2; sub(":", "", g); for (i = 1; i <= NF; i++) if ($i == "weight") w[g] = $(i + 1) + 0; sub(",", "", w[g]) }
+        /^\[g[0-9]+\] share: run=/ { g = $1; gsub(/[\[\]]/, "", g); split($3, a, "="); split($4, b, "=");
+                                  run[g] = a[2]; intr[g] = b[2]; got++ }
+        END {
+            if (got != n) { printf "%-22s (only %d of %d guests reported)\n", label, got, n; exit }
+            window = 2 ^ 30; tr = 0; ti = 0; tw = 0
+            for (g in run) { tr += run[g]; ti += intr[g]; tw += w[g] }
+            worst = 0
+            for (g in run) { target = w[g] / tw; got_share = run[g] / tr
+                             dev = (got_share - target) / target * 100; if (dev < 0) dev = -dev
+                             if (dev > worst) worst = dev }
+            printf "%-22s %6d %14.0f %12.2f%% %16.1f%%\n", label, n, ti ? (window - tr) / ti : 0,
+                   (window - tr) / window * 100, worst
+        }'
+}
+echo
+echo "Scheduling on one shared CPU (bochs; TSC ticks)"
+printf '%-22s %6s %14s %13s %17s\n' "weights" "guests" "cost/interrupt" "overhead" "worst share error"
+sched_row "equal" 2
+sched_row "equal" 4
+sched_row "1:1:2:4" 4 256 256 512 1024
+sched_row "equal" 8
+sched_row "equal" 16

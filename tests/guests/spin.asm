@@ -129,41 +129,65 @@ poll_uart:
     jne .none
     jmp finish
 
-; ---- bench: iterations inside a window every guest agrees on ----
-; The window starts at the next multiple of 2^28 TSC ticks after a
-; guard of 2^26 ticks (all guests are running by then) and lasts 2^27.
+; ---- bench: what this vCPU got of one window of TSC time ----
+; The window starts at the first multiple of 2^29 TSC ticks at least 2^29
+; after start-up (every guest of the run has started by then) and lasts
+; 2^30 ticks; every guest sees the same window (one TSC, no offsets).
+; Inside it, consecutive RDTSCs less than GAP apart are time this vCPU
+; ran; a larger step is an interruption (an exit, or other vCPUs ran).
+; Prints "share: run=R interruptions=N" in TSC ticks.
+%define GAP 2000
 bench:
     rdtsc
-    add eax, 1 << 26
+    add eax, (1 << 29) + (1 << 29) - 1
     adc edx, 0
-    add eax, (1 << 28) - 1
-    adc edx, 0
-    and eax, ~((1 << 28) - 1)
+    and eax, ~((1 << 29) - 1)
     mov [next_lo], eax
     mov [next_hi], edx
 .wait:
     rdtsc
     cmp edx, [next_hi]
     jb .wait
+    ja .start
     cmp eax, [next_lo]
     jb .wait
-    mov ecx, [next_lo]
-    add ecx, 1 << 27
+.start:
+    mov ecx, [next_lo]                  ; the window's end
+    add ecx, 1 << 30
     mov [next_lo], ecx
     jnc .no_carry
     inc dword [next_hi]
 .no_carry:
-    xor edi, edi                        ; iterations in the window
-.count:
-    inc edi
     rdtsc
+    mov ebx, eax                        ; previous reading (low half)
+    xor edi, edi                        ; ticks run
+    xor esi, esi                        ; interruptions
+.count:
+    rdtsc
+    mov ecx, eax
+    sub ecx, ebx
+    mov ebx, eax
+    cmp ecx, GAP
+    jae .gap
+    add edi, ecx
+    jmp .end_test
+.gap:
+    inc esi
+.end_test:
     cmp edx, [next_hi]
     jb .count
+    ja .done
     cmp eax, [next_lo]
     jb .count
+.done:
+    mov [count], esi
     mov esi, s_share
     call puts
     mov eax, edi
+    call put_uint
+    mov esi, s_intr
+    call puts
+    mov eax, [count]
     call put_uint
     mov esi, s_nl
     call puts
@@ -300,7 +324,8 @@ w_storm:  db "storm", 0
 s_hello:  db "spinning", 10, 0
 s_tick:   db "tick ", 0
 s_got:    db "got: ", 0
-s_share:  db "share: ", 0
+s_share:  db "share: run=", 0
+s_intr:   db " interruptions=", 0
 s_guest:  db "guest ", 0
 s_state:  db " state ", 0
 s_vcpus:  db " vcpus ", 0
