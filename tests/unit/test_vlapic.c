@@ -456,6 +456,57 @@ static void test_illegal_vector(void **state)
     vlapic_accept(&l, 300);
 }
 
+/* Which vCPUs an IPI selects (routing among a guest's own vCPUs). */
+static void test_ipi_selects(void **state)
+{
+    (void)state;
+    struct vlapic t;
+    vlapic_reset(&t, 2, 1);
+    t.hw_enabled = true;
+    /* physical: exact xAPIC ID or broadcast */
+    assert_true(vlapic_ipi_selects(&t, 0x41, 2));
+    assert_false(vlapic_ipi_selects(&t, 0x41, 3));
+    assert_true(vlapic_ipi_selects(&t, 0x41, 0xff));
+    /* shorthands: self selects nobody else; all and all-but-self do */
+    assert_false(vlapic_ipi_selects(&t, 0x41 | (1u << 18), 2));
+    assert_true(vlapic_ipi_selects(&t, 0x41 | (2u << 18), 7));
+    assert_true(vlapic_ipi_selects(&t, 0x41 | (3u << 18), 7));
+    /* logical flat: LDR bit set by the guest */
+    t.ldr = 0x04u << 24;
+    t.dfr = 0xffffffffu;
+    assert_true(vlapic_ipi_selects(&t, 0x41 | (1u << 11), 0x04));
+    assert_false(vlapic_ipi_selects(&t, 0x41 | (1u << 11), 0x02));
+    /* x2APIC: 32-bit IDs, cluster logical IDs derived from the ID */
+    t.x2apic = true;
+    assert_true(vlapic_ipi_selects(&t, 0x41, 2));
+    assert_false(vlapic_ipi_selects(&t, 0x41, 0x102));
+    assert_true(vlapic_ipi_selects(&t, 0x41, 0xffffffffu));
+    assert_true(vlapic_ipi_selects(&t, 0x41 | (1u << 11), (0u << 16) | (1u << 2)));
+}
+
+/* An IPI to other vCPUs is left for the caller to route; one to itself
+ * only is not. */
+static void test_ipi_out(void **state)
+{
+    (void)state;
+    struct vlapic l;
+    vlapic_reset(&l, 0, 1);
+    l.hw_enabled = true;
+    vlapic_write(&l, VLAPIC_REG_SVR, 0, 0x1ff);
+    vlapic_write(&l, VLAPIC_REG_ICR_HI, 0, 1u << 24);
+    vlapic_write(&l, VLAPIC_REG_ICR_LO, 0, 0x41);
+    assert_true(l.ipi_out);
+    assert_int_equal(l.ipi_dest, 1);
+    assert_int_equal(l.ipi_lo & 0xff, 0x41);
+    l.ipi_out = false;
+    vlapic_write(&l, VLAPIC_REG_ICR_LO, 0, 0x41 | (1u << 18));     /* self */
+    assert_false(l.ipi_out);
+    assert_int_equal(vlapic_pending(&l), 0x41);
+    vlapic_write(&l, VLAPIC_REG_ICR_LO, 0, 0x4500 | (3u << 18));   /* INIT, all but self */
+    assert_true(l.ipi_out);
+    assert_int_equal((l.ipi_lo >> 8) & 7, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +522,8 @@ int main(void)
         cmocka_unit_test(test_icr),
         cmocka_unit_test(test_mode_specific_regs),
         cmocka_unit_test(test_illegal_vector),
+        cmocka_unit_test(test_ipi_selects),
+        cmocka_unit_test(test_ipi_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
