@@ -82,6 +82,8 @@ static void attach(struct vcpu *v, struct percpu *pc, uint64_t now)
     pc->attached[pc->nattached++] = v;
     v->cpu = pc;
     v->guest->attached++;
+    kprintf("sched: guest %s vCPU %u starts on cpu%u (%s)\n", v->guest->name, v->id, pc->index,
+            pc->sched->policy->name);
     if (!pc->sched->current || pc->sched->policy == &sched_fair)
         kick_cpu(pc);
 }
