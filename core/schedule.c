@@ -157,6 +157,10 @@ static void wake_locked(struct vcpu *t, uint64_t now)
     if (!pc)
         return;
     if (t->sv.state == SV_BLOCKED) {
+        /* A maskable interrupt does not end HLT with interrupts off; it
+         * stays posted for when the guest enables them. */
+        if (t->halt_irq_off && !t->posted_nmi && !t->init_req)
+            return;
         t->halted = false;
         if (sched_wake(pc->sched, &t->sv, now) == 1)
             kick_cpu(pc);
@@ -219,6 +223,16 @@ void schedule_guest_stopped(struct guest *g)
 
 /* ---- the loop ---- */
 
+/* Does a blocked vCPU wake? After HLT with interrupts disabled only an
+ * NMI or INIT ends the halt (SDM Vol. 3A 9.4, 11.6.1); else any
+ * deliverable interrupt or a timer that has come due does. */
+static bool wakes(struct vcpu *v, uint64_t now)
+{
+    if (v->halt_irq_off)
+        return v->posted_nmi || v->init_req;
+    return apic_has_event(v, now);
+}
+
 /* Every vCPU of the guest waits with nothing that could wake it. */
 static bool guest_is_stuck(const struct guest *g)
 {
@@ -226,8 +240,9 @@ static bool guest_is_stuck(const struct guest *g)
         const struct vcpu *t = g->vcpus[i];
         if (t->wait_sipi && !t->cpu)
             continue;
-        if (t->sv.state != SV_BLOCKED || t->lapic.timer_deadline || t->posted_any ||
-            t->posted_nmi || t->init_req)
+        if (t->sv.state != SV_BLOCKED || t->posted_nmi || t->init_req)
+            return false;
+        if (!t->halt_irq_off && (t->lapic.timer_deadline || t->posted_any))
             return false;
     }
     return true;
@@ -245,7 +260,7 @@ static struct guest *tend(struct percpu *pc, uint64_t now)
                 finished = v->guest;
             continue;                   /* slot i now holds another vCPU */
         }
-        if (v->sv.state == SV_BLOCKED && apic_has_event(v, now)) {
+        if (v->sv.state == SV_BLOCKED && wakes(v, now)) {
             v->halted = false;
             sched_wake(pc->sched, &v->sv, now);
         }
@@ -261,7 +276,7 @@ static uint64_t next_wakeup(const struct percpu *pc)
     for (unsigned i = 0; i < pc->nattached; i++) {
         const struct vcpu *v = pc->attached[i];
         uint64_t d = v->lapic.timer_deadline;
-        if (v->sv.state == SV_BLOCKED && d && (!t || d < t))
+        if (v->sv.state == SV_BLOCKED && !v->halt_irq_off && d && (!t || d < t))
             t = d;
     }
     return t;
@@ -427,7 +442,7 @@ void schedule_run(struct percpu *pc)
         f = spin_lock_irqsave(&lock);
         bool stuck = false;
         if (r == RUN_BLOCKED) {
-            if (apic_has_event(v, now)) {
+            if (wakes(v, now)) {
                 v->halted = false;
             } else {
                 sched_block(pc->sched, &v->sv, now);
