@@ -362,20 +362,39 @@ static bool prepare(struct vcpu *v, struct percpu *pc)
     return true;
 }
 
+#define TICK_HZ 100         /* the host tick (arch/x86/cpu.c) */
+
+/* Does this CPU keep the periodic host tick in guest mode? */
+static bool host_tick(const struct percpu *pc)
+{
+    return pc->console || !(pc->pinned || pc->vmx.caps.preemption_timer);
+}
+
 static void idle_wait(struct percpu *pc)
 {
     uint64_t f = spin_lock_irqsave(&lock);
     uint64_t wake = next_wakeup(pc);
     spin_unlock_irqrestore(&lock, f);
-    irq_enable();
-    if (!wake) {
-        /* Woken by a kick, or by the console tick on the console CPU. */
-        __asm__ volatile("cli; cmpl $0, %0; jne 1f; sti; hlt; 1: sti"
-                         : : "m"(pc->resched) : "memory");
+    uint64_t now = rdtsc();
+    if (wake && wake <= now)
         return;
+    /* A blocked vCPU's timer wakes this CPU: the host LAPIC timer in
+     * one-shot mode where nothing else uses it; where the periodic host
+     * tick runs (the console CPU, or slices without the preemption timer)
+     * a deadline before the next tick is waited for by spinning. */
+    if (wake && host_tick(pc)) {
+        if (wake - now < tsc_hz() / TICK_HZ) {
+            while (!pc->resched && rdtsc() < wake)
+                cpu_relax();
+            return;
+        }
+    } else if (wake) {
+        lapic_timer_oneshot(VEC_TIMER, wake - now);
     }
-    while (!pc->resched && rdtsc() < wake)
-        cpu_relax();
+    /* Woken by a kick, that timer or the tick. STI's interrupt shadow
+     * covers HLT, so a kick arriving after the check still wakes it. */
+    __asm__ volatile("cli; cmpl $0, %0; jne 1f; sti; hlt; 1: sti"
+                     : : "m"(pc->resched) : "memory");
 }
 
 static bool all_stopped(void)
@@ -404,7 +423,7 @@ void schedule_run(struct percpu *pc)
     /* The host tick served the boot; from here a CPU hears only about its
      * guests, unless it polls the console or ends slices without the
      * VMX-preemption timer. */
-    if (!pc->console && (pc->pinned || pc->vmx.caps.preemption_timer))
+    if (!host_tick(pc))
         lapic_timer_stop();
 
     for (;;) {

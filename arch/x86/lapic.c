@@ -131,6 +131,20 @@ void lapic_timer_periodic(uint8_t vector, uint32_t hz)
     lapic_write(REG_TMR_INIT, (uint32_t)count);
 }
 
+void lapic_timer_oneshot(uint8_t vector, uint64_t tsc_ticks)
+{
+    uint64_t tsc = tsc_hz();
+    uint64_t count = tsc ? tsc_ticks * (timer_hz / 1000) / (tsc / 1000) : tsc_ticks;
+
+    if (count == 0)
+        count = 1;
+    if (count > 0xffffffff)
+        count = 0xffffffff;
+    lapic_write(REG_TMR_DIV, TMR_DIV_16);
+    lapic_write(REG_LVT_TMR, vector);               /* one-shot, unmasked */
+    lapic_write(REG_TMR_INIT, (uint32_t)count);
+}
+
 void lapic_timer_stop(void)
 {
     lapic_write(REG_LVT_TMR, LVT_MASKED);

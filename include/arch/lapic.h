@@ -23,6 +23,8 @@ bool lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);
 void lapic_timer_calibrate(void);
 uint64_t lapic_timer_hz(void);
 void lapic_timer_periodic(uint8_t vector, uint32_t hz);
+/* One interrupt on `vector` after about `tsc_ticks` TSC ticks. */
+void lapic_timer_oneshot(uint8_t vector, uint64_t tsc_ticks);
 void lapic_timer_stop(void);
 
 #endif

@@ -56,4 +56,16 @@ expect "^hv: every guest has stopped" "every guest stopped"
 expect "^power: ACPI S5" "powered off"
 reject "EXCEPTION|PANIC" "hypervisor kept running"
 expect_rc 0 "hvrun: both guests stopped with status 0"
+
+# Again with the CPUs swapped: the victim's CPU has no host tick, so its
+# halts end by the host LAPIC timer in one-shot mode.
+LOG=$LOG.swapped
+"$ROOT/scripts/hvrun" "$BUILD/guests/isolation-swapped.cfg" --emulator bochs --cpus 2 \
+    --timeout 300 --quiet --log "$LOG"
+BOOT_RC=$?
+tr -d '\r' < "$LOG" > "$LOG.txt"
+expect "^\[victim\] ok: 20 ticks on time while the intruder storms" "swapped: victim on time on cpu1"
+expect "^\[victim\] ok: no foreign interrupts" "swapped: no foreign interrupts"
+reject "FAIL|EXCEPTION|PANIC" "swapped: no check failed"
+expect_rc 0 "swapped: both guests stopped with status 0"
 finish
