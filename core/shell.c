@@ -58,20 +58,21 @@ static void list(void)
                 n += hv_snprintf(where + n, sizeof(where) - (size_t)n, "%s%u:-", k ? " " : "", k);
         }
         kprintf("%-12s %-10s %4u %-24s %10lu %9lu\n", g->name, guest_state_name(g), g->instance,
-                where, g->exit_total, ms(run));
+                where, guest_exit_total(g), ms(run));
     }
 }
 
 static void stats(struct guest *g)
 {
     kprintf("%s: %s, instance %u, %lu exits, %lu IPIs to no vCPU\n", g->name,
-            guest_state_name(g), g->instance, g->exit_total, g->ipis_dropped);
+            guest_state_name(g), g->instance, guest_exit_total(g), g->ipis_dropped);
     for (unsigned r = 0; r <= EXIT_REASON_MAX; r++) {
-        if (!g->exits[r])
+        uint64_t count = guest_exits(g, r);
+        if (!count)
             continue;
         kprintf("  %-28s %10lu exits %8lu cycles/exit\n",
-                r < EXIT_REASON_MAX ? vmexit_name(r) : "other", g->exits[r],
-                g->exit_cycles[r] / g->exits[r]);
+                r < EXIT_REASON_MAX ? vmexit_name(r) : "other", count,
+                guest_exit_cycles(g, r) / count);
     }
     static const char *const states[] = { "stopped", "runnable", "running", "blocked" };
     for (unsigned k = 0; k < g->vcpu_count; k++) {

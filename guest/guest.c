@@ -47,17 +47,42 @@ const char *guest_state_name(const struct guest *g)
     }
 }
 
+uint64_t guest_exits(const struct guest *g, unsigned reason)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < g->vcpu_count; i++)
+        n += g->vcpus[i]->exit_count[reason];
+    return n;
+}
+
+uint64_t guest_exit_cycles(const struct guest *g, unsigned reason)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < g->vcpu_count; i++)
+        n += g->vcpus[i]->exit_cycles[reason];
+    return n;
+}
+
+uint64_t guest_exit_total(const struct guest *g)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < g->vcpu_count; i++)
+        n += g->vcpus[i]->exits;
+    return n;
+}
+
 /* "guest NAME: N exits: CPUID 12, I/O instruction 840, ..." on one line. */
 void guest_print_exits(const struct guest *g)
 {
     char line[400];
-    int n = hv_snprintf(line, sizeof(line), "guest %s: %lu exits", g->name, g->exit_total);
+    int n = hv_snprintf(line, sizeof(line), "guest %s: %lu exits", g->name, guest_exit_total(g));
     const char *sep = ": ";
     for (unsigned r = 0; r <= EXIT_REASON_MAX && n > 0 && (size_t)n < sizeof(line); r++) {
-        if (!g->exits[r])
+        uint64_t count = guest_exits(g, r);
+        if (!count)
             continue;
         n += hv_snprintf(line + n, sizeof(line) - (size_t)n, "%s%s %lu", sep,
-                         r < EXIT_REASON_MAX ? vmexit_name(r) : "other", g->exits[r]);
+                         r < EXIT_REASON_MAX ? vmexit_name(r) : "other", count);
         sep = ", ";
     }
     kprintf("%s\n", line);

@@ -24,7 +24,7 @@ static int64_t manage(struct guest *self, uint64_t fn, uint64_t index, uint64_t 
         struct hc_guest_info info = {
             .state = g->state == GUEST_RUNNING ? HC_STATE_RUNNING
                      : g->state == GUEST_RESTARTING ? HC_STATE_RESTARTING : HC_STATE_STOPPED,
-            .vcpus = g->vcpu_count, .instance = g->instance, .exits = g->exit_total,
+            .vcpus = g->vcpu_count, .instance = g->instance, .exits = guest_exit_total(g),
         };
         for (unsigned k = 0; k < g->vcpu_count; k++)
             info.run_ticks += g->vcpus[k]->sv.run_time;

@@ -172,13 +172,6 @@ void apic_base_changed(struct vcpu *v, uint64_t base)
 }
 
 /* Before each VM entry. */
-static bool irr_empty(const struct vlapic *l)
-{
-    uint32_t any = 0;
-    for (int i = 0; i < 8; i++)
-        any |= l->irr[i];
-    return any == 0;
-}
 
 /* Interrupts other vCPUs posted (apic_post) into this one's IRR. */
 static void take_posted(struct vcpu *v)
@@ -275,11 +268,7 @@ void apic_deliver(struct vcpu *v)
 {
     struct vlapic *l = &v->lapic;
 
-    /* The common exit: no timer, nothing pending, no window asked for,
-     * preemption timer already parked, no time limit. Nothing to do: keep
-     * the exit path short (make bench). */
-    if (!l->timer_deadline && !v->preemption_armed && !v->run_until && !v->posted_any &&
-        !v->posted_nmi && irr_empty(l) && !(v->proc_ctls & VMX_PROC_INTR_WINDOW_EXITING))
+    if (!apic_needs_delivery(v))
         return;
     uint64_t now = rdtsc();
 

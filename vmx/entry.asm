@@ -26,6 +26,7 @@ section .text
 %define R_R13 96
 %define R_R14 104
 %define R_R15 112
+%define V_HOST_RSP 120                  ; struct vcpu.host_rsp, right after the registers
 
 %define VMCS_HOST_RSP 0x6c14
 
@@ -39,9 +40,15 @@ vmx_enter:
     push r14
     push r15
     push rdi                            ; regs pointer, found again at exit
+    ; HOST_RSP only when it changed: the same call site gives the same
+    ; frame, so most entries skip the VMWRITE.
+    cmp rsp, [rdi + V_HOST_RSP]
+    je .rsp_ok
     mov rax, VMCS_HOST_RSP
     vmwrite rax, rsp
     jbe .fail_early                     ; CF or ZF: the VMCS is not current
+    mov [rdi + V_HOST_RSP], rsp
+.rsp_ok:
     mov rax, rdi
     test esi, esi
     mov rbx, [rax + R_RBX]

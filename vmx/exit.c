@@ -416,12 +416,11 @@ enum exit_action vmexit_dispatch(struct vcpu *v)
     unsigned slot = reason < EXIT_REASON_MAX ? reason : EXIT_REASON_MAX;
     uint64_t t0 = rdtsc();
 
+    (void)g;
     v->exits++;
-    /* vCPUs of one guest exit on several CPUs at once. */
-    __atomic_fetch_add(&g->exit_total, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&g->exits[slot], 1, __ATOMIC_RELAXED);
+    v->exit_count[slot]++;
     enum exit_action a = (reason >= EXIT_REASON_COUNT || !exit_table[reason].handler)
                              ? exit_unexpected(v) : exit_table[reason].handler(v);
-    __atomic_fetch_add(&g->exit_cycles[slot], rdtsc() - t0, __ATOMIC_RELAXED);
+    v->exit_cycles[slot] += rdtsc() - t0;
     return a;
 }

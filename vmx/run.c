@@ -43,8 +43,9 @@ enum run_result vcpu_run(struct vcpu *v, volatile uint32_t *resched)
             res = RUN_KICKED;
             break;
         }
-        apic_deliver(v);
-        int rc = vmx_enter(&v->regs, v->launched);
+        if (apic_needs_delivery(v))
+            apic_deliver(v);
+        int rc = vmx_enter(v, v->launched);
         if (rc != 0) {
             entry_failed(v, rc);
             break;

@@ -20,24 +20,6 @@
 
 extern char vmx_exit_point[];
 
-bool vmcs_write_raw(uint32_t field, uint64_t value)
-{
-    uint8_t fail;
-    __asm__ volatile("vmwrite %2, %1; setna %0"
-                     : "=q"(fail) : "r"((uint64_t)field), "rm"(value) : "cc", "memory");
-    return !fail;
-}
-
-bool vmcs_read_raw(uint32_t field, uint64_t *value)
-{
-    uint8_t fail;
-    uint64_t v = 0;
-    __asm__ volatile("vmread %2, %1; setna %0"
-                     : "=q"(fail), "=rm"(v) : "r"((uint64_t)field) : "cc");
-    *value = v;
-    return !fail;
-}
-
 void vmcs_report_failure(const char *op, uint32_t field, uint64_t value, const char *caller)
 {
     uint64_t err = 0;
@@ -248,6 +230,7 @@ int vcpu_vmcs_create(struct vcpu *v, struct percpu *pc)
         return -1;
     }
     v->launched = false;
+    v->host_rsp = 0;
     v->vmcs_cpu = pc;
     /* Whatever this CPU cached for this EPTP or VPID before belongs to
      * nobody now (SDM Vol. 3C 29.4.3): drop it before the first entry. */
@@ -327,6 +310,7 @@ bool vcpu_vmcs_load(struct vcpu *v, struct percpu *pc)
          * host state must point at this CPU's tables, and this CPU may
          * hold stale translations for its VPID and EPT (29.4.3). */
         v->launched = false;
+        v->host_rsp = 0;
         host_state(pc);
         invalidate_guest_tlb(v, &pc->vmx.caps);
         v->vmcs_cpu = pc;

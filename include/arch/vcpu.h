@@ -17,8 +17,11 @@ struct guest_regs {
 struct guest;
 struct percpu;
 
+#define VCPU_EXIT_SLOTS 71          /* EXIT_REASON_MAX + 1 (include/hv/guest.h) */
+
 struct vcpu {
     struct guest_regs regs;
+    uint64_t host_rsp;                 /* HOST_RSP in its VMCS, 0: unknown (vmx/entry.asm) */
     struct guest *guest;
     unsigned id;                       /* index in the guest; its APIC ID */
     void *vmcs;
@@ -54,7 +57,11 @@ struct vcpu {
     bool halt_irq_off;                 /* ... with interrupts disabled */
     uint16_t start_cs;                 /* real-mode start (SIPI vector << 8) */
     uint64_t run_until;                /* TSC: leave the guest by then (0: no limit) */
-    uint64_t exits;                    /* exits of this vCPU */
+    /* Exits of this vCPU, counted by the CPU it runs on (no atomics on
+     * the exit path); per reason, last slot: out of range. */
+    uint64_t exits;
+    uint64_t exit_count[VCPU_EXIT_SLOTS];
+    uint64_t exit_cycles[VCPU_EXIT_SLOTS];          /* TSC ticks in the handlers */
     /* Events posted by other vCPUs (any CPU), taken before each entry. */
     volatile uint32_t posted[8];       /* fixed-interrupt vectors */
     volatile uint32_t posted_any;
@@ -63,8 +70,12 @@ struct vcpu {
     volatile uint32_t sipi_req;        /* 0x100 | vector: SIPI that follows the INIT */
 };
 
-/* 0 after a VM exit; 1 VMfailInvalid; 2 VMfailValid. */
-int vmx_enter(struct guest_regs *regs, int launched);
+_Static_assert(__builtin_offsetof(struct vcpu, host_rsp) == 120,
+               "vmx/entry.asm finds host_rsp at V_HOST_RSP");
+
+/* 0 after a VM exit; 1 VMfailInvalid; 2 VMfailValid. Takes the vCPU
+ * (its registers come first, then host_rsp). */
+int vmx_enter(struct vcpu *v, int launched);
 
 /* VMCS life cycle (vmx/vmcs.c). */
 int vcpu_vmcs_create(struct vcpu *v, struct percpu *pc);

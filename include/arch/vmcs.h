@@ -146,8 +146,24 @@
 #define VMCS_WNAT 3
 
 /* Raw VMREAD/VMWRITE; false on VMfail (the caller reports). */
-bool vmcs_write_raw(uint32_t field, uint64_t value);
-bool vmcs_read_raw(uint32_t field, uint64_t *value);
+/* VMWRITE/VMREAD; false on VMfail (SDM Vol. 3C 31.2: CF or ZF set).
+ * Inline: they are on every exit path (make bench). */
+static inline bool vmcs_write_raw(uint32_t field, uint64_t value)
+{
+    bool ok;
+    __asm__ volatile("vmwrite %2, %1" : "=@cca"(ok) : "r"((uint64_t)field), "rm"(value)
+                     : "memory");
+    return ok;
+}
+
+static inline bool vmcs_read_raw(uint32_t field, uint64_t *value)
+{
+    bool ok;
+    uint64_t v;
+    __asm__ volatile("vmread %2, %1" : "=@cca"(ok), "=rm"(v) : "r"((uint64_t)field));
+    *value = v;
+    return ok;
+}
 /* Report a failed access: field, value, VM-instruction error. Stops only
  * the guest (the caller decides); never silent. */
 void vmcs_report_failure(const char *op, uint32_t field, uint64_t value, const char *caller);

@@ -4,6 +4,7 @@
 #define ARCH_VMEXIT_H
 
 #include <arch/vcpu.h>
+#include <arch/vmx_caps.h>
 
 enum exit_action {
     EXIT_RESUME = 0,    /* enter the guest again */
@@ -55,6 +56,20 @@ bool apic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val, bool *gp);
 bool apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp);
 void apic_base_changed(struct vcpu *v, uint64_t base);
 void apic_deliver(struct vcpu *v);
+/* Anything for apic_deliver to do before this entry? The common exit has
+ * no timer, nothing pending, no window asked for, the preemption timer
+ * parked and no time limit: then the call is skipped (make bench). */
+static inline bool apic_needs_delivery(const struct vcpu *v)
+{
+    const struct vlapic *l = &v->lapic;
+    if (l->timer_deadline || v->preemption_armed || v->run_until || v->posted_any ||
+        v->posted_nmi || (v->proc_ctls & VMX_PROC_INTR_WINDOW_EXITING))
+        return true;
+    uint32_t any = 0;
+    for (int i = 0; i < 8; i++)
+        any |= l->irr[i];
+    return any != 0;
+}
 /* Something to deliver, or a timer already due: a halted vCPU wakes. */
 bool apic_has_event(struct vcpu *v, uint64_t now);
 /* Route the IPI the guest's last ICR write sent to other vCPUs. */

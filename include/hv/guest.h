@@ -15,6 +15,7 @@
 #define GUEST_NAME_MAX  32
 #define GUEST_MAX_IO    8
 #define EXIT_REASON_MAX 70
+_Static_assert(EXIT_REASON_MAX + 1 == VCPU_EXIT_SLOTS, "one counter slot per exit reason");
 
 enum guest_state {
     GUEST_CREATED = 0,
@@ -68,9 +69,6 @@ struct guest {
     struct io_device io[GUEST_MAX_IO];
     unsigned io_count;
     struct vuart uart;
-    uint64_t exits[EXIT_REASON_MAX + 1];   /* last slot: out of range */
-    uint64_t exit_cycles[EXIT_REASON_MAX + 1];  /* TSC ticks in the handlers */
-    uint64_t exit_total;
     uint64_t ipis_dropped;          /* IPIs that selected none of its vCPUs */
     char stop_reason[160];
     int stop_status;
@@ -84,6 +82,11 @@ struct guest {
 void guest_stop(struct guest *g, int status, const char *fmt, ...) __printf(3, 4);
 /* "running", "stopped" or "restarting". */
 const char *guest_state_name(const struct guest *g);
+/* Exits of all its vCPUs: of one reason (EXIT_REASON_MAX: any other),
+ * the TSC ticks spent handling them, and in all. */
+uint64_t guest_exits(const struct guest *g, unsigned reason);
+uint64_t guest_exit_cycles(const struct guest *g, unsigned reason);
+uint64_t guest_exit_total(const struct guest *g);
 /* One line with the guest's exit counts per reason. */
 void guest_print_exits(const struct guest *g);
 /* Guest-physical memory as a host pointer; NULL outside the guest's RAM. */
