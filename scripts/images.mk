@@ -38,8 +38,9 @@ IMG_ENV   := SOURCE_DATE_EPOCH=$(IMG_EPOCH) MTOOLS_SKIP_CHECK=1 TZ=UTC
 # it for the debugger): smaller files, faster loads in the emulators.
 IMG_CORE := $(BUILD)/img/hv.elf
 
-.PHONY: esp-test
+.PHONY: esp-test img-core
 all: $(ESP) $(ESP_TEST)
+img-core: $(IMG_CORE)
 esp-test: $(ESP_TEST)
 iso: $(ISO)
 esp: $(ESP)
