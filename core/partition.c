@@ -375,14 +375,21 @@ void partition_finished(struct guest *g)
 {
     if (g->state == GUEST_RUNNING || g->attached)
         return;
-    if (__atomic_exchange_n(&g->start_requested, false, __ATOMIC_ACQ_REL)) {
-        reload(g, g->start_why ? g->start_why : "started");
+    /* The CPU that let go of its last vCPU and an operator's start can
+     * arrive together: only one of them re-creates it. */
+    if (__atomic_exchange_n(&g->reloading, true, __ATOMIC_ACQ_REL))
+        return;
+    if (g->state == GUEST_RUNNING || g->attached) {     /* the other one finished first */
+        __atomic_store_n(&g->reloading, false, __ATOMIC_RELEASE);
         return;
     }
-    if (g->state == GUEST_RESTARTING) {
-        reload(g, "restarting");
+    bool again = __atomic_exchange_n(&g->start_requested, false, __ATOMIC_ACQ_REL);
+    if (again || g->state == GUEST_RESTARTING) {
+        reload(g, again ? (g->start_why ? g->start_why : "started") : "restarting");
+        __atomic_store_n(&g->reloading, false, __ATOMIC_RELEASE);
         return;
     }
+    __atomic_store_n(&g->reloading, false, __ATOMIC_RELEASE);
     /* on_stop = restart and a bad end, but over the limit. */
     if (g->cfg->on_stop == ON_STOP_RESTART && g->stop_status != 0)
         kprintf("guest %s: stopped %u times; not restarting it again\n", g->name, g->instance);

@@ -66,6 +66,7 @@ struct guest {
     volatile unsigned attached;     /* vCPUs attached to a CPU */
     volatile bool start_requested;  /* operator: start or restart once all detached */
     const char *start_why;          /* ... and who asked, for the log */
+    volatile bool reloading;        /* one CPU re-creates it at a time */
     struct io_device io[GUEST_MAX_IO];
     unsigned io_count;
     struct vuart uart;

@@ -10,7 +10,7 @@ BOOT_RC=$?
 tr -d '\r' < "$LOG" > "$LOG.txt"
 expect "^guest b stopped: wrote 0 to the test-exit port 0xf4 \(status 0\)" "b ended early"
 expect "^sched: guest [ac] vCPU 0 moves from cpu[01] to cpu[01]" "a running vCPU migrated"
-moved=$(grep -Eo "^sched: guest [ac]" "$LOG.txt" | head -1 | awk '{print $3}')
+moved=$(grep -E "^sched: guest [ac] vCPU 0 moves" "$LOG.txt" | head -1 | awk '{print $3}')
 if [ -n "$moved" ] && sed -n "/^sched: guest $moved vCPU 0 moves/,\$p" "$LOG.txt" | grep -q "^\[$moved\] tick 5$"; then
     echo "  ok: the moved guest ($moved) kept running on its new CPU"
 else
