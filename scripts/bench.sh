@@ -70,7 +70,7 @@ done
 # compared with its weight's share of the total.
 sched_cfg() {   # N WEIGHTS... -> config on stdout
     n=$1; shift
-    printf '[hypervisor]\non_idle = poweroff\nslice = 1ms\n'
+    printf '[hypervisor]\non_idle = poweroff\nslice = 500us\n'
     for i in $(seq 1 "$n"); do
         w=${1:-256}; [ $# -gt 0 ] && shift
         printf '\n[guest g%d]\nkernel = spin.elf\ncmdline = bench\nmemory = 2M\nweight = %d\nserial = 0x3f8\ndebug_exit = 0xf4\n' "$i" "$w"
