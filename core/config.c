@@ -24,8 +24,11 @@ static const char *const gkey_names[GK_COUNT] = {
 
 /* Ports the hypervisor keeps for itself: passthrough_io may not hand them
  * to a guest. The 8259 pair is virtualised per guest (the core remaps the
- * real one), and PCI configuration access through 0xcf8/0xcfc reaches
- * every device of the machine, not just one guest's. */
+ * real one); PCI configuration access through 0xcf8/0xcfc reaches every
+ * device of the machine, not just one guest's; COM1 is the operator
+ * console (a guest owning it would read what the operator types); 0x92
+ * and 0xcf9 reset the whole machine. The ACPI PM ports, known only from
+ * the FADT, are checked when the guest is created (core/partition.c). */
 static const struct {
     uint16_t first, last;
     const char *what;
@@ -33,6 +36,8 @@ static const struct {
     { 0x20, 0x21, "the master PIC" },
     { 0xa0, 0xa1, "the slave PIC" },
     { 0xcf8, 0xcff, "PCI configuration space" },
+    { 0x3f8, 0x3ff, "COM1, the operator console" },
+    { 0x92, 0x92, "system control port A (fast reset)" },
 };
 
 struct parser {

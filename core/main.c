@@ -210,6 +210,13 @@ void kmain(uint64_t magic, uint64_t info)
     bsp_percpu.state = CPU_ONLINE;
     /* Guests are built before the APs start, and placed once every CPU
      * is known to be in VMX root or not. */
+    if (acpi_ok) {
+        partition_reserve_ports(acpi.fadt.pm1a_evt_port, 4, "ACPI PM1a event block");
+        partition_reserve_ports(acpi.fadt.pm1b_evt_port, 4, "ACPI PM1b event block");
+        partition_reserve_ports(acpi.fadt.pm1a_cnt_port, 2, "ACPI PM1a control block");
+        partition_reserve_ports(acpi.fadt.pm1b_cnt_port, 2, "ACPI PM1b control block");
+        partition_reserve_ports(acpi.fadt.pm_timer_port, 4, "the ACPI PM timer");
+    }
     partitions_create(&config, &bootinfo, config_name);
     smp_start_aps();
     wait_for_aps();

@@ -172,6 +172,35 @@ static void vcpu_reset(struct vcpu *v)
         v->posted[i] = 0;
 }
 
+/* Ports of the machine's own power management (the FADT's PM1 event and
+ * control blocks, the PM timer): no passthrough_io may include them. */
+#define RESERVED_MAX 8
+static struct { uint16_t first, last; const char *what; } reserved[RESERVED_MAX];
+static unsigned reserved_count;
+
+void partition_reserve_ports(uint16_t first, unsigned len, const char *what)
+{
+    if (!first || !len || reserved_count == RESERVED_MAX)
+        return;
+    reserved[reserved_count++] = (typeof(reserved[0])){ first, (uint16_t)(first + len - 1), what };
+}
+
+static bool passthrough_allowed(const struct guest_config *gc, const char *cfg_name)
+{
+    for (unsigned r = 0; r < gc->passthrough_count; r++) {
+        const struct io_range *p = &gc->passthrough[r];
+        for (unsigned i = 0; i < reserved_count; i++) {
+            if (p->first <= reserved[i].last && reserved[i].first <= p->last) {
+                kprintf("%s:%u: [guest %s]: passthrough_io: ports %#x-%#x include %#x-%#x "
+                        "(%s), which the hypervisor keeps\n", cfg_name, p->line, gc->name,
+                        p->first, p->last, reserved[i].first, reserved[i].last, reserved[i].what);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 /* The CPUs a shared guest may use, as a mask (CPU indices below 64). */
 static uint64_t shared_mask(const struct guest_config *gc)
 {
@@ -231,6 +260,8 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
             return NULL;
         }
     }
+    if (!passthrough_allowed(gc, cfg_name))
+        return NULL;
     struct guest *g = kzalloc(sizeof(*g));
     if (!g) {
         kprintf("%s:%u: [guest %s]: out of memory\n", cfg_name, gc->line, gc->name);

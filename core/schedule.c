@@ -16,7 +16,8 @@
  *    never active on two processors (SDM Vol. 3C 25.11.1).
  *
  * One lock protects every CPU's run queue and the vCPUs' placement; it is
- * taken per scheduling decision, never per VM exit.
+ * taken per scheduling decision and per IPI between vCPUs, never on an
+ * ordinary VM exit.
  */
 #include <hv/schedule.h>
 #include <hv/sched.h>
@@ -69,15 +70,18 @@ int schedule_vcpu_cpu(const struct vcpu *v)
 
 /* ---- placement (lock held) ---- */
 
-static void attach(struct vcpu *v, struct percpu *pc, uint64_t now)
+static bool attach(struct vcpu *v, struct percpu *pc, uint64_t now)
 {
+    if (pc->nattached == PERCPU_MAX_VCPUS) {
+        kprintf("sched: cannot place guest %s vCPU %u on cpu%u: it already has %d vCPUs\n",
+                v->guest->name, v->id, pc->index, PERCPU_MAX_VCPUS);
+        return false;
+    }
     int rc = sched_add(pc->sched, &v->sv, now);
-    if (rc != SCHED_OK || pc->nattached == PERCPU_MAX_VCPUS) {
-        kprintf("sched: cannot place guest %s vCPU %u on cpu%u (error %d)\n", v->guest->name,
-                v->id, pc->index, rc);
-        if (rc == SCHED_OK)
-            sched_remove(pc->sched, &v->sv, now);
-        return;
+    if (rc != SCHED_OK) {
+        kprintf("sched: cannot place guest %s vCPU %u on cpu%u (scheduler error %d)\n",
+                v->guest->name, v->id, pc->index, rc);
+        return false;
     }
     pc->attached[pc->nattached++] = v;
     v->cpu = pc;
@@ -86,6 +90,7 @@ static void attach(struct vcpu *v, struct percpu *pc, uint64_t now)
             pc->sched->policy->name);
     if (!pc->sched->current || pc->sched->policy == &sched_fair)
         kick_cpu(pc);
+    return true;
 }
 
 /* The vCPU's CPU: its pinned one, else the least loaded shared CPU it
@@ -134,11 +139,17 @@ bool schedule_start_guest(struct guest *g)
     struct vcpu *v = g->vcpus[0];
     uint64_t f = spin_lock_irqsave(&lock);
     struct percpu *pc = place(v);
+    bool placed = false;
     if (pc) {
         g->state = GUEST_RUNNING;
-        attach(v, pc, rdtsc());
+        placed = attach(v, pc, rdtsc());
     }
     spin_unlock_irqrestore(&lock, f);
+    if (pc && !placed) {
+        g->state = GUEST_CREATED;           /* so that guest_stop records it */
+        guest_stop(g, 255, "its boot vCPU could not be placed on cpu%u", pc->index);
+        return false;
+    }
     if (!pc && v->sv.pinned_cpu >= 0) {
         struct percpu *p = cpus[v->sv.pinned_cpu];
         guest_stop(g, 255, "cpu%d is not in VMX root operation: %s", v->sv.pinned_cpu,
@@ -200,10 +211,14 @@ void sched_send_sipi(struct vcpu *t, uint8_t vector)
             t->needs_setup = true;
             t->start_cs = (uint16_t)(vector << 8);
             struct percpu *pc = place(t);
-            if (pc)
-                attach(t, pc, rdtsc());
-            else
-                kprintf("[%s] vCPU %u: no CPU to start it on\n", t->guest->name, t->id);
+            if (!pc || !attach(t, pc, rdtsc())) {
+                /* It stays in wait-for-SIPI; the guest sees an AP that
+                 * never starts, as with a dead processor. */
+                t->wait_sipi = true;
+                t->needs_setup = false;
+                kprintf("[%s] vCPU %u: no CPU to start it on; it stays waiting for SIPI\n",
+                        t->guest->name, t->id);
+            }
         } else if (t->init_req) {
             t->sipi_req = 0x100u | vector;
         }
@@ -324,7 +339,7 @@ static bool prepare(struct vcpu *v, struct percpu *pc)
         uint32_t sipi = v->sipi_req;
         v->init_req = 0;
         v->sipi_req = 0;
-        bool last = false;
+        bool last = false, stuck = false;
         if (sipi) {
             v->start_cs = (uint16_t)((sipi & 0xff) << 8);
             v->needs_setup = true;
@@ -332,9 +347,12 @@ static bool prepare(struct vcpu *v, struct percpu *pc)
             v->wait_sipi = true;
             v->needs_setup = true;
             last = detach(v, pc, rdtsc());
+            stuck = guest_is_stuck(v->guest);
         }
         spin_unlock_irqrestore(&lock, f);
         if (!sipi) {
+            if (stuck)
+                guest_stop(v->guest, 0, "every vCPU waits for SIPI or halted for good");
             if (last)
                 partition_finished(v->guest);
             return false;
@@ -367,7 +385,9 @@ static bool prepare(struct vcpu *v, struct percpu *pc)
 /* Does this CPU keep the periodic host tick in guest mode? */
 static bool host_tick(const struct percpu *pc)
 {
-    return pc->console || !(pc->pinned || pc->vmx.caps.preemption_timer);
+    /* Without the preemption timer the tick also brings a guest's APIC
+     * timer interrupts (and, on shared CPUs, the end of slices). */
+    return pc->console || !pc->vmx.caps.preemption_timer;
 }
 
 static void idle_wait(struct percpu *pc)
@@ -467,7 +487,9 @@ void schedule_run(struct percpu *pc)
                 sched_block(pc->sched, &v->sv, now);
                 stuck = guest_is_stuck(v->guest);
             }
-        } else if (r == RUN_PREEMPTED && pc->sched->policy == &sched_fair) {
+        } else if ((r == RUN_PREEMPTED || r == RUN_KICKED) && pc->sched->policy == &sched_fair) {
+            /* Kicked too: on the console CPU the tick starts every slice
+             * afresh, so the slice alone would never end there. */
             balance(pc, now);
         }
         spin_unlock_irqrestore(&lock, f);

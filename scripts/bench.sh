@@ -1,5 +1,5 @@
 #!/bin/bash
-# make bench (not a test). Two tables:
+# make bench (not a test). Three tables:
 #  1. Boot: TSC ticks from the core's entry to "all CPUs in VMX root", per
 #     boot path.
 #  2. Exit cost: TSC cycles per round trip of CPUID, VMCALL, an unclaimed
@@ -8,7 +8,7 @@
 #     emulator (where the instruction does not exit).
 #  3. Scheduling: the cost of an interruption (exit or vCPU switch) and
 #     the fairness of 2 to 16 CPU-bound guests sharing one CPU.
-# In Bochs the TSC follows emulated instructions, so both tables count
+# In Bochs the TSC follows emulated instructions, so the tables count
 # instructions on our paths and repeat from run to run.
 set -u
 cd "$(dirname "$0")/.."

@@ -13,6 +13,9 @@ struct percpu;
  * configuration line. Returns the number of guests ready to run. */
 unsigned partitions_create(const struct hv_config *cfg, const struct boot_info *bi,
                            const char *cfg_name);
+/* Ports no guest may own (ACPI PM blocks from the FADT); before
+ * partitions_create. */
+void partition_reserve_ports(uint16_t first, unsigned len, const char *what);
 /* Once every CPU's VMX state is known: the scheduler, and every guest's
  * boot vCPU on its CPU. */
 void partitions_start(uint32_t slice_us);

@@ -6,7 +6,7 @@
 # machine powers off cleanly.
 . "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/hvrun" "$BUILD/guests/refused.cfg" --emulator qemu-tcg --firmware bios \
-    --cpus 3 --timeout 120 --quiet --log "$LOG"
+    --cpus 4 --timeout 120 --quiet --log "$LOG"
 BOOT_RC=$?
 tr -d '\r' < "$LOG" > "$LOG.txt"
 expect "^config: hv.cfg:22: \[guest bad key\]: guest name must be one word" "bad section name with its line"
@@ -14,6 +14,7 @@ expect "^config: hv.cfg:24: unknown key 'colour' in \[guest bad key\]" "unknown 
 expect "^hv.cfg:22: \[guest bad key\]: refused: its section has errors" "that guest refused"
 expect "^hv.cfg:12: \[guest notakernel\]: refused.cfg: not a multiboot kernel" "not-a-kernel refused"
 expect "^config: hv.cfg:17: \[guest huge\]: memory: 60 GiB does not fit: [0-9]+ [KMG]iB left for guests" "oversized guest refused"
+expect "^hv.cfg:[0-9]+: \[guest pmports\]: passthrough_io: ports 0x604-0x605 include 0x604-0x605 \(ACPI PM1a control block\), which the hypervisor keeps" "ACPI PM ports are not passed through"
 expect "^guest good: 16 MiB at host 0x[0-9a-f]+, 1 vCPU pinned to cpu0," "the valid guest placed"
 expect "^guest good stopped: cpu0 is not in VMX root operation: this CPU has no VT-x" "stopped: no VT-x"
 expect "^power: ACPI S5" "clean power-off"

@@ -35,4 +35,20 @@ expect "^guest smp3: [0-9]+ exits: .*HLT [0-9]+" "halting vCPUs gave up the CPU"
 expect "^guest smp3 stopped: wrote 0 to the test-exit port 0xf4 \(status 0\)" "shared SMP guest stopped with 0"
 reject "EXCEPTION|PANIC" "no exception or panic (shared)"
 expect_rc 0 "hvrun: the shared SMP guest ended with status 0"
+
+# On a host with nested KVM, the pinned guest again on real VT-x (QEMU with
+# -accel kvm, UEFI firmware, 2 CPUs). This machine has none: the run is
+# skipped, and says so.
+if [ "$("$ROOT/scripts/best-emulator.sh")" = qemu-kvm ]; then
+    LOG=${LOG%.shared}.kvm
+    "$ROOT/scripts/hvrun" "$BUILD/guests/smp.cfg" --emulator qemu-kvm --firmware uefi --cpus 2 \
+        --timeout 120 --quiet --log "$LOG"
+    BOOT_RC=$?
+    tr -d '\r' < "$LOG" > "$LOG.txt"
+    for c in "${checks[@]}"; do expect "^\[smp\] ok: $c" "kvm: $c"; done
+    reject "FAIL|EXCEPTION|PANIC" "kvm: no check failed"
+    expect_rc 0 "kvm: the SMP guest ended with status 0"
+else
+    echo "  skip: no nested KVM on this host; the QEMU+KVM run of the SMP guest did not happen"
+fi
 finish

@@ -957,7 +957,7 @@ static void test_guest_passthrough(void **state)
         "passthrough_io = 0xcf0-0xcf7\n"            /* 7: just below PCI config */
         "[guest b]\nkernel = k\n"
         "serial = none\n"
-        "passthrough_io = 0x3f8-0x3ff\n"            /* 11: the real COM1, no virtual UART */
+        "passthrough_io = 0x3e8-0x3ef\n"            /* 11: the real COM3, no virtual UART */
         "passthrough_io = 65535\n";                 /* 12 */
     assert_int_equal(parse(text, cfg, &e), 0);
     const struct guest_config *g = &cfg->guests[0];
@@ -1043,6 +1043,27 @@ static void test_guest_passthrough(void **state)
 
 /* Against the guest's own serial and debug_exit: those may come later in
  * the section, so the check runs at its end, at the later line. */
+/* The operator console and the machine-reset port stay the hypervisor's. */
+static void test_guest_passthrough_console_and_reset(void **state)
+{
+    (void)state;
+    static struct hv_config cfg;
+    struct errs e;
+    const char *text =
+        "[guest a]\nkernel = a\nserial = 0x2f8\n"
+        "passthrough_io = 0x3f8-0x3ff\n"           /* 4 */
+        "passthrough_io = 0x90-0x93\n"             /* 5 */
+        "passthrough_io = 0x2e8-0x2ef\n";          /* 6: COM4 is fine */
+    assert_int_equal(parse(text, &cfg, &e), 2);
+    assert_string_equal(e.msg[0], "hv.cfg:4: passthrough_io: ports 0x3f8-0x3ff overlap 0x3f8-0x3ff "
+                        "(COM1, the operator console), which the hypervisor keeps");
+    assert_string_equal(e.msg[1], "hv.cfg:5: passthrough_io: ports 0x90-0x93 overlap 0x92 "
+                        "(system control port A (fast reset)), which the hypervisor keeps");
+    assert_false(cfg.guests[0].valid);
+    assert_int_equal(cfg.guests[0].passthrough_count, 1);
+    assert_int_equal(cfg.guests[0].passthrough[0].first, 0x2e8);
+}
+
 static void test_guest_passthrough_own_devices(void **state)
 {
     (void)state;
@@ -1050,7 +1071,7 @@ static void test_guest_passthrough_own_devices(void **state)
     struct errs e;
     const char *text =
         "[guest a]\nkernel = k\n"
-        "passthrough_io = 0x3f8-0x3ff\n"            /* 3: default serial 0x3f8 */
+        "passthrough_io = 0x3f8-0x3ff\n"            /* 3: COM1 is the hypervisor's */
         "[guest b]\nkernel = k\n"
         "serial = 0x2f8\n"                          /* 6 */
         "passthrough_io = 0x2f8\n"                  /* 7 */
@@ -1066,10 +1087,10 @@ static void test_guest_passthrough_own_devices(void **state)
         "[guest f]\nkernel = k\n"
         "serial = 0x3e8\n"
         "debug_exit = 0x3f0\n"
-        "passthrough_io = 0x3f8-0x3ff\n";           /* 24: a's refused ports still are a's */
+        "passthrough_io = 0x3f8-0x3ff\n";           /* 24: nobody gets COM1 */
     assert_int_equal(parse(text, cfg, &e), 6);
-    assert_string_equal(e.msg[0], "hv.cfg:3: passthrough_io: ports 0x3f8-0x3ff overlap serial "
-                        "0x3f8-0x3ff (the default)");
+    assert_string_equal(e.msg[0], "hv.cfg:3: passthrough_io: ports 0x3f8-0x3ff overlap 0x3f8-0x3ff "
+                        "(COM1, the operator console), which the hypervisor keeps");
     assert_string_equal(e.msg[1], "hv.cfg:7: passthrough_io: port 0x2f8 overlaps serial "
                         "0x2f8-0x2ff (line 6)");
     assert_string_equal(e.msg[2], "hv.cfg:11: serial: ports 0x2e8-0x2ef overlap passthrough_io "
@@ -1078,8 +1099,8 @@ static void test_guest_passthrough_own_devices(void **state)
                         "0xf4 (line 14)");
     assert_string_equal(e.msg[4], "hv.cfg:19: debug_exit: port 0x500 overlaps passthrough_io "
                         "0x500 (line 18)");
-    assert_string_equal(e.msg[5], "hv.cfg:24: passthrough_io: ports 0x3f8-0x3ff overlap 0x3f8-0x3ff, "
-                        "already given to guest 'a' (line 3)");
+    assert_string_equal(e.msg[5], "hv.cfg:24: passthrough_io: ports 0x3f8-0x3ff overlap 0x3f8-0x3ff "
+                        "(COM1, the operator console), which the hypervisor keeps");
     for (int i = 0; i < 6; i++)
         assert_false(cfg->guests[i].valid);
 }
@@ -1257,6 +1278,7 @@ int main(void)
         cmocka_unit_test(test_guest_weight),
         cmocka_unit_test(test_guest_passthrough),
         cmocka_unit_test(test_guest_passthrough_own_devices),
+        cmocka_unit_test(test_guest_passthrough_console_and_reset),
         cmocka_unit_test(test_guest_management),
         cmocka_unit_test(test_partitioned_example),
         cmocka_unit_test(test_validate),
