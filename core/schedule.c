@@ -68,6 +68,14 @@ int schedule_vcpu_cpu(const struct vcpu *v)
     return pc ? (int)pc->index : -1;
 }
 
+uint64_t schedule_vcpu_run_time(const struct vcpu *v)
+{
+    uint64_t t = v->sv.run_time, since = v->sv.last_change, now = rdtsc();
+    if (v->sv.state == SV_RUNNING && now > since)
+        t += now - since;
+    return t;
+}
+
 /* ---- placement (lock held) ---- */
 
 static bool attach(struct vcpu *v, struct percpu *pc, uint64_t now)

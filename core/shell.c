@@ -50,7 +50,7 @@ static void list(void)
         where[0] = '\0';
         for (unsigned k = 0; k < g->vcpu_count && n >= 0 && (size_t)n < sizeof(where); k++) {
             int cpu = schedule_vcpu_cpu(g->vcpus[k]);
-            run += g->vcpus[k]->sv.run_time;
+            run += schedule_vcpu_run_time(g->vcpus[k]);
             if (cpu >= 0)
                 n += hv_snprintf(where + n, sizeof(where) - (size_t)n, "%s%u:%d", k ? " " : "",
                                  k, cpu);
@@ -79,7 +79,7 @@ static void stats(struct guest *g)
         const struct vcpu *v = g->vcpus[k];
         int cpu = schedule_vcpu_cpu(v);
         kprintf("  vCPU %u: cpu %d, %s, run %lu ms, wait %lu ms, %lu exits, %u moves\n", k, cpu,
-                v->wait_sipi ? "wait-for-SIPI" : states[v->sv.state & 3], ms(v->sv.run_time),
+                v->wait_sipi ? "wait-for-SIPI" : states[v->sv.state & 3], ms(schedule_vcpu_run_time(v)),
                 ms(v->sv.wait_time), v->exits, v->sv.migrations);
     }
 }

@@ -4,6 +4,7 @@
 #include <hv/guest.h>
 #include <hv/vdev.h>
 #include <hv/partition.h>
+#include <hv/schedule.h>
 #include <hv/string.h>
 
 /* HC_GUEST_*: the same operations as the operator console's. */
@@ -27,7 +28,7 @@ static int64_t manage(struct guest *self, uint64_t fn, uint64_t index, uint64_t 
             .vcpus = g->vcpu_count, .instance = g->instance, .exits = guest_exit_total(g),
         };
         for (unsigned k = 0; k < g->vcpu_count; k++)
-            info.run_ticks += g->vcpus[k]->sv.run_time;
+            info.run_ticks += schedule_vcpu_run_time(g->vcpus[k]);
         hv_strlcpy(info.name, g->name, sizeof(info.name));
         memcpy(out, &info, sizeof(info));
         return HC_OK;

@@ -30,5 +30,8 @@ void schedule_guest_stopped(struct guest *g);       /* make its CPUs let go of i
 
 /* Accounting for the console: run and wait time of a vCPU in TSC ticks. */
 int schedule_vcpu_cpu(const struct vcpu *v);         /* -1: not on a CPU */
+/* Run time so far, including the run in progress (the scheduler only
+ * closes an interval at its decisions: a pinned vCPU may run for long). */
+uint64_t schedule_vcpu_run_time(const struct vcpu *v);
 
 #endif
