@@ -20,6 +20,7 @@
 static spinlock_t shell_lock = SPINLOCK_INIT;
 static struct shell_line line;
 static struct guest *focus;         /* NULL: the shell has the keyboard */
+static bool drop_reported;          /* said once that focus is not reading */
 
 static uint64_t ms(uint64_t ticks)
 {
@@ -126,7 +127,12 @@ static void run(const char *text)
         partition_restart(g, "restarted by the operator");
         break;
     case SHELL_CMD_CONSOLE:
+        if (!g->cfg->has_serial) {
+            kprintf("%s has no serial port (serial = none)\n", g->name);
+            break;
+        }
         focus = g;
+        drop_reported = false;
         kprintf("console: typing goes to %s's serial port; Ctrl-] comes back here\n", g->name);
         break;
     default:
@@ -149,9 +155,13 @@ void shell_poll(void)
             continue;
         }
         if (focus) {
-            if (!vuart_receive(focus, (uint8_t)c))
+            if (vuart_receive(focus, (uint8_t)c)) {
+                drop_reported = false;
+            } else if (!drop_reported) {
                 kprintf("console: %s is not reading its serial port; input dropped\n",
                         focus->name);
+                drop_reported = true;
+            }
             continue;
         }
         char echo[8];
