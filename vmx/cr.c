@@ -78,7 +78,7 @@ static bool guest_write_cr4(struct vcpu *v, uint64_t val)
 
 enum exit_action exit_cr_access(struct vcpu *v)
 {
-    uint64_t q = v->exit_qual;
+    uint64_t q = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
     unsigned cr = q & 15, type = (q >> 4) & 3, gpr = (q >> 8) & 15;
     bool ok = true;
 

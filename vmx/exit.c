@@ -231,7 +231,7 @@ static enum exit_action string_io(struct vcpu *v, const struct io_device *d, uin
  * empty ISA bus: reads return all ones, writes vanish. */
 enum exit_action exit_io(struct vcpu *v)
 {
-    uint64_t q = v->exit_qual;
+    uint64_t q = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
     unsigned size = (unsigned)(q & 7) + 1;
     bool in = q & BIT(3), string = q & BIT(4);
     uint16_t port = (uint16_t)(q >> 16);

@@ -52,7 +52,6 @@ enum run_result vcpu_run(struct vcpu *v, volatile uint32_t *resched)
         }
         v->launched = true;
         v->exit_reason = vmcs_read32(VMCS_EXIT_REASON);
-        v->exit_qual = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
         v->exit_insn_len = vmcs_read32(VMCS_EXIT_INSN_LEN);
         if (v->exit_reason & EXIT_REASON_ENTRY_FAILURE) {
             /* SDM Vol. 3C 27.8: the guest state failed the entry checks. */

@@ -276,7 +276,8 @@ void vcpu_dump(struct vcpu *v, const char *why)
 
     kprintf("[%s] %s\n", v->guest->name, why);
     kprintf("  exit reason %u, qualification %#lx, guest-physical %#lx\n",
-            v->exit_reason, v->exit_qual, vmcs_read64(VMCS_GUEST_PHYS_ADDR));
+            v->exit_reason, vmcs_readnat(VMCS_EXIT_QUALIFICATION),
+            vmcs_read64(VMCS_GUEST_PHYS_ADDR));
     kprintf("  RIP %#lx CS %#x (base %#lx) RFLAGS %#lx RSP %#lx\n", rip,
             vmcs_read16(VMCS_GUEST_CS_SEL), vmcs_readnat(VMCS_GUEST_CS_BASE),
             vmcs_readnat(VMCS_GUEST_RFLAGS), vmcs_readnat(VMCS_GUEST_RSP));

@@ -43,7 +43,6 @@ struct vcpu {
     struct vlapic lapic;
     /* the exit being handled */
     uint32_t exit_reason;
-    uint64_t exit_qual;
     uint32_t exit_insn_len;
 
     /* Scheduling (core/schedule.c). Changed under the scheduler lock. */
