@@ -199,6 +199,7 @@ void kmain(uint64_t magic, uint64_t info)
     if (cmdline_get_uint(bootinfo.cmdline, "crash_cpu", &crash) && crash < MAX_CPUS)
         cpu_crash_test = (int)crash;
     cmdline_get(bootinfo.cmdline, "break_guest_state", partition_break_state, 32);
+    cmdline_get(bootinfo.cmdline, "crash_guest", schedule_crash_guest, 32);
     cpus_discover();
     /* What needs the machine: CPUs that exist, memory that fits. A few
      * MiB stay with the hypervisor for VMCSs, bitmaps and EPT tables. */

@@ -26,6 +26,8 @@
 #include <hv/console.h>
 #include <hv/shell.h>
 #include <hv/spinlock.h>
+#include <hv/string.h>
+#include <hv/fmt.h>
 #include <arch/percpu.h>
 #include <arch/vcpu.h>
 #include <arch/vmexit.h>
@@ -93,7 +95,7 @@ static bool attach(struct vcpu *v, struct percpu *pc, uint64_t now)
     }
     pc->attached[pc->nattached++] = v;
     v->cpu = pc;
-    v->guest->attached++;
+    __atomic_fetch_add(&v->guest->attached, 1, __ATOMIC_ACQ_REL);
     kprintf("sched: guest %s vCPU %u starts on cpu%u (%s)\n", v->guest->name, v->id, pc->index,
             pc->sched->policy->name);
     if (!pc->sched->current || pc->sched->policy == &sched_fair)
@@ -139,7 +141,7 @@ static bool detach(struct vcpu *v, struct percpu *pc, uint64_t now)
     }
     v->cpu = NULL;
     v->halted = false;
-    return --v->guest->attached == 0;
+    return __atomic_sub_fetch(&v->guest->attached, 1, __ATOMIC_ACQ_REL) == 0;
 }
 
 bool schedule_start_guest(struct guest *g)
@@ -242,6 +244,51 @@ void schedule_guest_stopped(struct guest *g)
             kick_cpu(g->vcpus[i]->cpu);
     kick_cpu(cpus[0]);          /* it decides on_idle when all have stopped */
     spin_unlock_irqrestore(&lock, f);
+}
+
+/* ---- a CPU the hypervisor lost ---- */
+
+char schedule_crash_guest[GUEST_NAME_MAX];
+
+/*
+ * The exception handler stops a CPU that faulted in the hypervisor
+ * (arch/x86/idt.c). The guests with vCPUs on it stop too, since those
+ * vCPUs will never run again; the other CPUs let go of their other vCPUs
+ * and on_idle still comes. No lock is taken: the faulting CPU may hold
+ * one. (A fault while holding the scheduler lock still stops every CPU
+ * that needs it: docs/scheduler.md.)
+ */
+void schedule_cpu_failed(struct percpu *pc)
+{
+    if (!pc || !pc->sched)
+        return;
+    for (unsigned i = 0; i < pc->nattached; i++) {
+        struct vcpu *v = pc->attached[i];
+        struct guest *g = v->guest;
+        if (__atomic_exchange_n(&g->state, GUEST_STOPPED, __ATOMIC_ACQ_REL) == GUEST_RUNNING) {
+            g->stop_status = 255;
+            hv_snprintf(g->stop_reason, sizeof(g->stop_reason),
+                        "the hypervisor faulted on cpu%u while it ran vCPU %u", pc->index, v->id);
+            kprintf("guest %s stopped: %s (status 255)\n", g->name, g->stop_reason);
+        }
+        __atomic_sub_fetch(&g->attached, 1, __ATOMIC_ACQ_REL);
+        for (unsigned k = 0; k < g->vcpu_count; k++)
+            if (g->vcpus[k]->cpu && g->vcpus[k]->cpu != pc)
+                kick_cpu(g->vcpus[k]->cpu);
+    }
+    pc->nattached = 0;
+    kick_cpu(cpus[0]);
+}
+
+/* Diagnostics (command line crash_guest=NAME): the CPU that runs NAME's
+ * vCPU faults after that vCPU's first return to the scheduler. */
+static void crash_test(struct vcpu *v, struct percpu *pc)
+{
+    if (schedule_crash_guest[0] && strcmp(schedule_crash_guest, v->guest->name) == 0) {
+        kprintf("cpu%u: crash_guest=%s: executing an invalid instruction\n", pc->index,
+                v->guest->name);
+        __asm__ volatile("ud2");
+    }
 }
 
 /* ---- the loop ---- */
@@ -484,6 +531,7 @@ void schedule_run(struct percpu *pc)
         v->run_until = until;
 
         enum run_result r = vcpu_run(v, &pc->resched);
+        crash_test(v, pc);
 
         now = rdtsc();
         f = spin_lock_irqsave(&lock);

@@ -9,6 +9,7 @@
 #include <arch/lapic.h>
 #include <arch/pic.h>
 #include <hv/console.h>
+#include <hv/schedule.h>
 #include <hv/string.h>
 
 struct idt_gate {
@@ -104,8 +105,10 @@ static __noreturn void fatal_exception(struct regs *r)
             r->vector < 32 ? exc_names[r->vector] : "?", r->vector, idx, apic);
     dump_regs(r);
     kprintf("cpu%u stopped\n", idx);
-    if (pc)
+    if (pc) {
         pc->state = CPU_FAILED;
+        schedule_cpu_failed(pc);
+    }
     cpu_halt_forever();
 }
 

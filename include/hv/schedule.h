@@ -28,6 +28,11 @@ void sched_send_init(struct vcpu *t);
 void sched_send_sipi(struct vcpu *t, uint8_t vector);
 void schedule_guest_stopped(struct guest *g);       /* make its CPUs let go of it */
 
+/* The exception handler lost this CPU: stop the guests that ran there. */
+void schedule_cpu_failed(struct percpu *pc);
+/* Diagnostics: command line crash_guest=NAME (docs/configuration.md). */
+extern char schedule_crash_guest[32];
+
 /* Accounting for the console: run and wait time of a vCPU in TSC ticks. */
 int schedule_vcpu_cpu(const struct vcpu *v);         /* -1: not on a CPU */
 /* Run time so far, including the run in progress (the scheduler only
