@@ -51,7 +51,7 @@ enum exit_action hypercall_handle(struct vcpu *v)
 
     switch (r->rax) {
     case HC_VERSION:
-        r->rax = (0u << 16) | (1u << 8) | 0u;
+        r->rax = (0u << 16) | (2u << 8) | 0u;      /* 0.2.0: management calls */
         return EXIT_RESUME;
     case HC_CONSOLE_WRITE: {
         uint64_t len = r->rcx;

@@ -176,7 +176,7 @@ _start:
 
     mov eax, 0                          ; VMCALL version
     vmcall
-    cmp eax, 0x100
+    cmp eax, 0x200                      ; ABI 0.2.0
     mov esi, c_version
     call check
 
