@@ -25,6 +25,7 @@ expect "^mgr +stopped +1 +0:- " "list: mgr stopped"
 expect "^  vCPU 0: cpu 0, (running|runnable), run [0-9]+ ms, wait [0-9]+ ms, [0-9]+ exits, 0 moves" \
     "stats: per-vCPU run and wait time"
 expect "^  VMX-preemption timer expired +[0-9]+ exits" "stats: slices end by the preemption timer"
+expect "^commands: list \| stats NAME \| stop NAME \| start NAME \| restart NAME \| console NAME" "help lists the commands"
 expect "^unknown command 'frobnicate' \(try help\)" "unknown command"
 expect "^no guest named 'nosuch'" "unknown guest"
 expect "^guest a stopped: stopped by the operator \(status 0\)" "stop a"
