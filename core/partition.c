@@ -9,6 +9,7 @@
 #include <hv/partition.h>
 #include <hv/guest.h>
 #include <hv/guest_image.h>
+#include <hv/guest_layout.h>
 #include <hv/vdev.h>
 #include <hv/console.h>
 #include <hv/layout.h>
@@ -94,7 +95,7 @@ static bool load_image(struct guest *g, const struct guest_config *gc,
         return false;
     }
     const uint8_t *img = phys_to_ptr(k->base);
-    struct guest_mem mem = { mem_ptr, g->ram_size, g };
+    struct guest_mem mem = { mem_ptr, guest_ram_end(g->ram_size), g };
 
     if (gc->format == GUEST_FORMAT_RAW) {
         if (raw_load(img, k->size, &mem, gc->load_address, err, sizeof(err))) {
@@ -122,16 +123,27 @@ static bool load_image(struct guest *g, const struct guest_config *gc,
         }
         mods[i] = (struct mb1_module){ phys_to_ptr(m->base), m->size, gc->modules[i].string };
     }
-    /* A PC-like map: conventional memory, the legacy hole, the rest. */
-    struct mb1_mmap_entry map[] = {
+    /* A PC-like map (include/hv/guest_layout.h): conventional memory,
+     * the legacy hole, RAM up to 3 GiB, the hole below 4 GiB, the rest. */
+    struct guest_ram_region r[2];
+    unsigned nr = guest_ram_layout(g->ram_size, r);
+    uint64_t low_end = r[0].size;
+    struct mb1_mmap_entry map[5] = {
         { 0, 0x9fc00, MB1_MEM_AVAILABLE },
         { 0x9fc00, 0x100000 - 0x9fc00, MB1_MEM_RESERVED },
-        { 0x100000, g->ram_size > 0x100000 ? g->ram_size - 0x100000 : 0, MB1_MEM_AVAILABLE },
+        { 0x100000, low_end > 0x100000 ? low_end - 0x100000 : 0, MB1_MEM_AVAILABLE },
     };
+    size_t nmap = 3;
+    if (nr == 2) {
+        map[nmap++] = (struct mb1_mmap_entry){ GUEST_LOW_RAM_END,
+                                               GUEST_HIGH_RAM_BASE - GUEST_LOW_RAM_END,
+                                               MB1_MEM_RESERVED };
+        map[nmap++] = (struct mb1_mmap_entry){ r[1].gpa, r[1].size, MB1_MEM_AVAILABLE };
+    }
     struct mb1_load_args args = {
         .kernel_name = gc->kernel, .cmdline = gc->cmdline,
         .modules = mods, .nr_modules = gc->module_count,
-        .mmap = map, .nr_mmap = ARRAY_SIZE(map), .mem_lower_kb = 639,
+        .mmap = map, .nr_mmap = nmap, .mem_lower_kb = 639,
     };
     struct mb1_boot_state st;
     if (mb1_load(img, k->size, &mem, &args, &st, err, sizeof(err))) {
@@ -292,8 +304,11 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
     const struct vmx_caps *c = &cpus[0]->vmx.caps;
     struct ept_ops ops = { ept_page, ept_free, ept_ptr, NULL };
     int rc = ept_init(&g->ept, &ops, c->ept_2m, c->ept_1g);
-    if (rc == 0)
-        rc = ept_map(&g->ept, 0, g->ram_hpa, g->ram_size, EPT_FLAGS_RAM);
+    struct guest_ram_region regions[2];
+    unsigned nregions = guest_ram_layout(g->ram_size, regions);
+    for (unsigned i = 0; rc == 0 && i < nregions; i++)
+        rc = ept_map(&g->ept, regions[i].gpa, g->ram_hpa + regions[i].offset, regions[i].size,
+                     EPT_FLAGS_RAM);
     if (rc != 0) {
         kprintf("%s:%u: [guest %s]: EPT: %s\n", cfg_name, gc->line, gc->name, ept_error_name(rc));
         goto fail;

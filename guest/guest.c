@@ -1,5 +1,6 @@
 /* Guest life cycle and I/O device registry (include/hv/guest.h). */
 #include <hv/guest.h>
+#include <hv/guest_layout.h>
 #include <hv/config.h>
 #include <hv/console.h>
 #include <hv/fmt.h>
@@ -90,9 +91,10 @@ void guest_print_exits(const struct guest *g)
 
 void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len)
 {
-    if (len > g->ram_size || gpa > g->ram_size - len)
+    uint64_t off;
+    if (!guest_ram_offset(g->ram_size, gpa, len, &off))
         return NULL;
-    return phys_to_ptr(g->ram_hpa + gpa);
+    return phys_to_ptr(g->ram_hpa + off);
 }
 
 bool guest_add_io(struct guest *g, const struct io_device *d)
