@@ -333,6 +333,9 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
             g->ram_size >> 20, g->ram_hpa, g->vcpu_count, g->vcpu_count == 1 ? "" : "s", where,
             g->entry_real ? "real-mode" : "multiboot",
             g->entry_real ? ((uint64_t)g->entry_cs << 4) + g->entry_ip : g->entry);
+    if (nregions == 2)
+        kprintf("guest %s: RAM at [0, %#lx) and [%#lx, %#lx); the PC hole in between\n", g->name,
+                regions[0].size, regions[1].gpa, regions[1].gpa + regions[1].size);
     return g;
 fail:
     free_guest(g, ram, alloc_pages);

@@ -138,8 +138,10 @@ bochs)
     # card, so sound uses the dummy drivers; rfb with timeout=0 is the
     # headless display; ips fixes the emulated time base (the TSC follows
     # instructions, see README "Benchmarks").
+    # Bochs backs at most 2048 MiB with host memory at once; larger guests
+    # page the rest (memory: guest=, host=).
     cat > "$work/bochsrc" <<RC
-megs: $megs
+memory: guest=$megs, host=$((megs < 2048 ? megs : 2048))
 cpu: model=corei7_skylake_x, count=$cpus, ips=50000000, reset_on_triple_fault=0
 $rom
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
