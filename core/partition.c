@@ -177,7 +177,6 @@ static void vcpu_reset(struct vcpu *v)
     vcpu_reset_devices(v);
     v->needs_setup = true;
     v->wait_sipi = v->id != 0;
-    v->halted = false;
     v->init_req = v->sipi_req = 0;
     v->posted_any = v->posted_nmi = 0;
     for (int i = 0; i < 8; i++)

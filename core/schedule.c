@@ -80,6 +80,17 @@ uint64_t schedule_vcpu_run_time(const struct vcpu *v)
 
 /* ---- placement (lock held) ---- */
 
+/* Take v off the CPU's list of attached vCPUs (order does not matter). */
+static void attached_remove(struct percpu *pc, const struct vcpu *v)
+{
+    for (unsigned i = 0; i < pc->nattached; i++) {
+        if (pc->attached[i] == v) {
+            pc->attached[i] = pc->attached[--pc->nattached];
+            return;
+        }
+    }
+}
+
 static bool attach(struct vcpu *v, struct percpu *pc, uint64_t now)
 {
     if (pc->nattached == PERCPU_MAX_VCPUS) {
@@ -112,14 +123,16 @@ static struct percpu *place(const struct vcpu *v)
         return can_run_guests(pc) ? pc : NULL;
     }
     struct percpu *best = NULL;
+    uint64_t best_load = 0;
     for (unsigned i = 0; i < cpu_count && i < 64; i++) {
         struct percpu *pc = cpus[i];
         if (!can_run_guests(pc) || pc->pinned || !(v->allowed & (1ULL << i)))
             continue;
-        if (!best || sched_load(pc->sched) < sched_load(best->sched) ||
-            (sched_load(pc->sched) == sched_load(best->sched) &&
-             pc->nattached < best->nattached))
+        uint64_t load = sched_load(pc->sched);
+        if (!best || load < best_load || (load == best_load && pc->nattached < best->nattached)) {
             best = pc;
+            best_load = load;
+        }
     }
     return best;
 }
@@ -133,14 +146,8 @@ static bool detach(struct vcpu *v, struct percpu *pc, uint64_t now)
     if (pc->current_vmcs == v)
         pc->current_vmcs = NULL;
     sched_remove(pc->sched, &v->sv, now);
-    for (unsigned i = 0; i < pc->nattached; i++) {
-        if (pc->attached[i] == v) {
-            pc->attached[i] = pc->attached[--pc->nattached];
-            break;
-        }
-    }
+    attached_remove(pc, v);
     v->cpu = NULL;
-    v->halted = false;
     return __atomic_sub_fetch(&v->guest->attached, 1, __ATOMIC_ACQ_REL) == 0;
 }
 
@@ -182,7 +189,6 @@ static void wake_locked(struct vcpu *t, uint64_t now)
          * stays posted for when the guest enables them. */
         if (t->halt_irq_off && !t->posted_nmi && !t->init_req)
             return;
-        t->halted = false;
         if (sched_wake(pc->sched, &t->sv, now) == 1)
             kick_cpu(pc);
     } else if (t->sv.state == SV_RUNNING && pc != this_cpu()) {
@@ -330,10 +336,8 @@ static struct guest *tend(struct percpu *pc, uint64_t now)
                 finished = v->guest;
             continue;                   /* slot i now holds another vCPU */
         }
-        if (v->sv.state == SV_BLOCKED && wakes(v, now)) {
-            v->halted = false;
+        if (v->sv.state == SV_BLOCKED && wakes(v, now))
             sched_wake(pc->sched, &v->sv, now);
-        }
         i++;
     }
     return finished;
@@ -371,12 +375,7 @@ static void balance(struct percpu *pc, uint64_t now)
             pc->current_vmcs = NULL;
         if (sched_migrate(pc->sched, to->sched, &v->sv, now) != SCHED_OK)
             continue;
-        for (unsigned k = 0; k < pc->nattached; k++) {
-            if (pc->attached[k] == v) {
-                pc->attached[k] = pc->attached[--pc->nattached];
-                break;
-            }
-        }
+        attached_remove(pc, v);
         to->attached[to->nattached++] = v;
         v->cpu = to;
         kprintf("sched: guest %s vCPU %u moves from cpu%u to cpu%u\n", v->guest->name, v->id,
@@ -536,13 +535,9 @@ void schedule_run(struct percpu *pc)
         now = rdtsc();
         f = spin_lock_irqsave(&lock);
         bool stuck = false;
-        if (r == RUN_BLOCKED) {
-            if (wakes(v, now)) {
-                v->halted = false;
-            } else {
-                sched_block(pc->sched, &v->sv, now);
-                stuck = guest_is_stuck(v->guest);
-            }
+        if (r == RUN_BLOCKED && !wakes(v, now)) {
+            sched_block(pc->sched, &v->sv, now);
+            stuck = guest_is_stuck(v->guest);
         } else if ((r == RUN_PREEMPTED || r == RUN_KICKED) && pc->sched->policy == &sched_fair) {
             /* Kicked too: on the console CPU the tick starts every slice
              * afresh, so the slice alone would never end there. */

@@ -81,7 +81,7 @@ static void stats(struct guest *g)
         int cpu = schedule_vcpu_cpu(v);
         kprintf("  vCPU %u: cpu %d, %s, run %lu ms, wait %lu ms, %lu exits, %u moves\n", k, cpu,
                 v->wait_sipi ? "wait-for-SIPI" : states[v->sv.state & 3], ms(schedule_vcpu_run_time(v)),
-                ms(v->sv.wait_time), v->exits, v->sv.migrations);
+                ms(v->sv.wait_time), vcpu_exit_total(v), v->sv.migrations);
     }
 }
 

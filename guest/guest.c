@@ -64,11 +64,19 @@ uint64_t guest_exit_cycles(const struct guest *g, unsigned reason)
     return n;
 }
 
+uint64_t vcpu_exit_total(const struct vcpu *v)
+{
+    uint64_t n = 0;
+    for (unsigned r = 0; r < VCPU_EXIT_SLOTS; r++)
+        n += v->exit_count[r];
+    return n;
+}
+
 uint64_t guest_exit_total(const struct guest *g)
 {
     uint64_t n = 0;
     for (unsigned i = 0; i < g->vcpu_count; i++)
-        n += g->vcpus[i]->exits;
+        n += vcpu_exit_total(g->vcpus[i]);
     return n;
 }
 

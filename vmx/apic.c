@@ -171,8 +171,6 @@ void apic_base_changed(struct vcpu *v, uint64_t base)
     v->lapic.x2apic = (base & BIT(10)) != 0;
 }
 
-/* Before each VM entry. */
-
 /* Interrupts other vCPUs posted (apic_post) into this one's IRR. */
 static void take_posted(struct vcpu *v)
 {
@@ -253,15 +251,17 @@ void apic_send_ipi(struct vcpu *v)
         g->ipis_dropped++;
 }
 
-static void inject_nmi(struct vcpu *v)
+/* True when the NMI is queued for this entry. */
+static bool inject_nmi(struct vcpu *v)
 {
     /* Not while the guest is still in an NMI handler (blocking by NMI,
      * interruptibility bit 3: SDM Vol. 3C 25.4.2). */
     if (vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & BIT(3))
-        return;
+        return false;
     __atomic_fetch_sub(&v->posted_nmi, 1, __ATOMIC_ACQ_REL);
     vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | (2u << 8) | 2);
     vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
+    return true;
 }
 
 void apic_deliver(struct vcpu *v)
@@ -274,11 +274,12 @@ void apic_deliver(struct vcpu *v)
 
     take_posted(v);
     vlapic_timer_update(l, now);
-    if (!(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
-        if (v->posted_nmi)
-            inject_nmi(v);
-    }
-    if (!(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
+    /* Before each VM entry: an event already queued (a re-injection or an
+     * exception) goes first, then an NMI, then the highest interrupt. */
+    bool queued = vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
+    if (!queued && v->posted_nmi)
+        queued = inject_nmi(v);
+    if (!queued) {
         int vec = vlapic_pending(l);
         bool want_window = false;
         if (vec >= 0) {

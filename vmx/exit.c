@@ -158,7 +158,6 @@ enum exit_action exit_hlt(struct vcpu *v)
     vcpu_skip_insn(v);
     if (!irq_off && apic_has_event(v, rdtsc()))
         return EXIT_RESUME;
-    v->halted = true;
     v->halt_irq_off = irq_off;
     return EXIT_BLOCK;
 }
@@ -412,12 +411,9 @@ enum exit_action exit_xsetbv(struct vcpu *v)
 enum exit_action vmexit_dispatch(struct vcpu *v)
 {
     uint32_t reason = v->exit_reason & 0xffff;
-    struct guest *g = v->guest;
     unsigned slot = reason < EXIT_REASON_MAX ? reason : EXIT_REASON_MAX;
     uint64_t t0 = rdtsc();
 
-    (void)g;
-    v->exits++;
     v->exit_count[slot]++;
     enum exit_action a = (reason >= EXIT_REASON_COUNT || !exit_table[reason].handler)
                              ? exit_unexpected(v) : exit_table[reason].handler(v);

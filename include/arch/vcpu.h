@@ -52,13 +52,11 @@ struct vcpu {
     uint64_t allowed;                  /* CPUs it may run on (bit per CPU index < 64) */
     bool needs_setup;                  /* VMCS to (re)build before it runs */
     bool wait_sipi;                    /* wait-for-SIPI: an AP not started yet */
-    bool halted;                       /* blocked in HLT */
-    bool halt_irq_off;                 /* ... with interrupts disabled */
+    bool halt_irq_off;                 /* its last HLT was with interrupts disabled */
     uint16_t start_cs;                 /* real-mode start (SIPI vector << 8) */
     uint64_t run_until;                /* TSC: leave the guest by then (0: no limit) */
-    /* Exits of this vCPU, counted by the CPU it runs on (no atomics on
-     * the exit path); per reason, last slot: out of range. */
-    uint64_t exits;
+    /* Exits of this vCPU per reason (last slot: out of range), counted
+     * by the CPU it runs on: no atomics on the exit path. */
     uint64_t exit_count[VCPU_EXIT_SLOTS];
     uint64_t exit_cycles[VCPU_EXIT_SLOTS];          /* TSC ticks in the handlers */
     /* Events posted by other vCPUs (any CPU), taken before each entry. */
@@ -102,6 +100,9 @@ void vcpu_set_real_entry(struct vcpu *v, uint16_t cs, uint16_t ip);
  * table 28-3: 0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP, 5 RBP, 6 RSI, 7 RDI, 8-15). */
 uint64_t vcpu_gpr(struct vcpu *v, unsigned n);
 void vcpu_set_gpr(struct vcpu *v, unsigned n, uint64_t val);
+
+/* All exits of this vCPU. */
+uint64_t vcpu_exit_total(const struct vcpu *v);
 
 /* Skip the instruction that caused the exit. */
 void vcpu_skip_insn(struct vcpu *v);
