@@ -81,7 +81,7 @@ measure:
     pop esi
     call puts
     mov eax, [val]
-    call print_dec
+    call putdec32
     mov esi, s_nl
     call puts
     ret
@@ -103,21 +103,6 @@ op_msr:
     rdmsr
     ret
 
-print_dec:                              ; EAX
-    mov edi, numbuf + 11
-    mov byte [edi], 0
-    mov ecx, 10
-.d: xor edx, edx
-    div ecx
-    add dl, '0'
-    dec edi
-    mov [edi], dl
-    test eax, eax
-    jnz .d
-    mov esi, edi
-    call puts
-    ret
-
 %include "common.inc"
 
 section .data
@@ -135,7 +120,6 @@ alignb 16
 under_hv: resd 1
 t0:       resd 2
 val:      resd 1
-numbuf:   resb 12
 idt:      resb 256 * 8
 stack:    resb 4096
 stack_top:

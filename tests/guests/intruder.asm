@@ -281,29 +281,6 @@ vector_common:
     inc dword [failures]
     jmp finish
 
-; putdec: EDX:EAX unsigned, in decimal.
-putdec:
-    pushad
-    mov edi, numbuf_end
-    mov byte [edi], 0
-    mov ecx, 10
-.digit:
-    mov ebx, eax                        ; high half first, then low
-    mov eax, edx
-    xor edx, edx
-    div ecx
-    xchg eax, ebx
-    div ecx
-    add dl, '0'
-    dec edi
-    mov [edi], dl
-    mov edx, ebx
-    or ebx, eax
-    jnz .digit
-    mov esi, edi
-    call puts
-    popad
-    ret
 
 %include "common.inc"
 
@@ -348,8 +325,6 @@ taken:     resd 1
 nmis:      resd 1
 t0:        resq 1
 info:      resb 64
-numbuf:    resb 23
-numbuf_end: resb 1
 alignb 8
 idt:       resb 256 * 8
 stack:     resb 8192

@@ -84,7 +84,7 @@ _start:
     mov esi, s_tick
     call puts
     mov eax, [ticks]
-    call put_uint
+    call putdec32
     mov esi, s_nl
     call puts
     mov eax, [max_ticks]
@@ -184,11 +184,11 @@ bench:
     mov esi, s_share
     call puts
     mov eax, edi
-    call put_uint
+    call putdec32
     mov esi, s_intr
     call puts
     mov eax, [count]
-    call put_uint
+    call putdec32
     mov esi, s_nl
     call puts
     jmp finish
@@ -221,11 +221,11 @@ manage:
     mov esi, s_state
     call puts
     mov eax, [info + 32]
-    call put_uint
+    call putdec32
     mov esi, s_vcpus
     call puts
     mov eax, [info + 36]
-    call put_uint
+    call putdec32
     mov esi, s_nl
     call puts
     inc ebx
@@ -296,24 +296,6 @@ parse_uint:                             ; ESI = digits -> EAX
 .end:
     ret
 
-put_uint:                               ; EAX
-    push esi
-    mov edi, numbuf + 11
-    mov byte [edi], 0
-    mov ecx, 10
-.div:
-    xor edx, edx
-    div ecx
-    add dl, '0'
-    dec edi
-    mov [edi], dl
-    test eax, eax
-    jnz .div
-    mov esi, edi
-    call puts
-    pop esi
-    ret
-
 %include "common.inc"
 
 section .data
@@ -346,7 +328,6 @@ next_hi:   resd 1
 count:     resd 1
 line_len:  resd 1
 line:      resb 64
-numbuf:    resb 12
 info:      resb 64
 idt:       resb 256 * 8
 stack:     resb 8192

@@ -326,7 +326,7 @@ vector_common:
     inc dword [failures]
     jmp finish
 
-; putdec: EDX:EAX unsigned, in decimal. putsdec: signed.
+; putsdec: EDX:EAX signed, in decimal (putdec, common.inc, is unsigned).
 putsdec:
     test edx, edx
     jns putdec
@@ -337,28 +337,7 @@ putsdec:
     neg eax
     adc edx, 0
     neg edx
-putdec:
-    pushad
-    mov edi, numbuf_end
-    mov byte [edi], 0
-    mov ecx, 10
-.digit:
-    mov ebx, eax                        ; high half first, then low
-    mov eax, edx
-    xor edx, edx
-    div ecx
-    xchg eax, ebx
-    div ecx
-    add dl, '0'
-    dec edi
-    mov [edi], dl
-    mov edx, ebx
-    or ebx, eax
-    jnz .digit
-    mov esi, edi
-    call puts
-    popad
-    ret
+    jmp putdec
 
 %include "common.inc"
 
@@ -394,8 +373,6 @@ next_due:  resq 1
 max_late:  resq 1
 min_late:  resq 1
 late:      resq TICKS
-numbuf:    resb 23
-numbuf_end: resb 1
 alignb 8
 idt:       resb 256 * 8
 stack:     resb 8192
