@@ -25,7 +25,8 @@ CORE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie 
 CORE_LDFLAGS := -nostdlib -static -T boot/core.ld -z max-page-size=4096 -z noexecstack \
         --no-warn-rwx-segments --build-id=none
 
-CORE_C   := $(sort $(wildcard boot/*.c arch/x86/*.c vmx/*.c mm/*.c drivers/*.c core/*.c lib/*.c guest/*.c))
+CORE_C   := $(sort $(wildcard boot/*.c arch/x86/*.c vmx/*.c mm/*.c drivers/*.c lib/*.c config/*.c \
+              vm/*.c dm/*.c exit/*.c guest/*.c sched/*.c mgmt/*.c core/*.c))
 CORE_ASM := $(sort $(wildcard boot/*.asm arch/x86/*.asm drivers/*.asm vmx/*.asm))
 CORE_OBJ := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.asm.o)
 

@@ -10,7 +10,7 @@
 #include <hv/mm.h>
 #include <hv/power.h>
 #include <hv/partition.h>
-#include <hv/schedule.h>
+#include <hv/sched.h>
 #include <hv/serial.h>
 #include <hv/string.h>
 #include <hv/version.h>

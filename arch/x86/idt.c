@@ -9,7 +9,7 @@
 #include <arch/lapic.h>
 #include <arch/pic.h>
 #include <hv/console.h>
-#include <hv/schedule.h>
+#include <hv/sched.h>
 #include <hv/string.h>
 
 struct idt_gate {

@@ -15,7 +15,7 @@
 #include <hv/mm.h>
 #include <hv/string.h>
 #include <hv/partition.h>
-#include <hv/schedule.h>
+#include <hv/sched.h>
 
 struct trampoline_params {
     uint64_t gdt[3];

@@ -8,7 +8,7 @@
 #include <hv/compiler.h>
 #include <hv/smp.h>
 #include <arch/vmx.h>
-#include <hv/sched.h>
+#include <hv/sched_policy.h>
 
 #define PERCPU_MAX_VCPUS 64     /* vCPUs attached to one CPU */
 struct vcpu;

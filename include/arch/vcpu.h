@@ -6,7 +6,7 @@
 #include <hv/compiler.h>
 #include <arch/vmsr.h>
 #include <arch/vlapic.h>
-#include <hv/sched.h>
+#include <hv/sched_policy.h>
 
 /* Order fixed by vmx/entry.asm. */
 struct guest_regs {

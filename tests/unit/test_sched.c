@@ -4,7 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <hv/sched.h>
+#include <hv/sched_policy.h>
 
 #define SLICE 1000ULL
 #define W     SCHED_WEIGHT_UNIT

@@ -21,7 +21,7 @@
 #include <hv/guest.h>
 #include <hv/string.h>
 #include <hv/fmt.h>
-#include <hv/schedule.h>
+#include <hv/sched.h>
 
 #define INTR_INFO_VALID BIT(31)
 #define VEC_GP 13

@@ -22,7 +22,7 @@
 #include <arch/lapic.h>
 #include <arch/tsc.h>
 #include <arch/vmexit.h>
-#include <hv/schedule.h>
+#include <hv/sched.h>
 
 static struct guest *guests[CONFIG_MAX_GUESTS];
 static const struct boot_info *boot_files;     /* for restarts */

@@ -4,7 +4,7 @@
 #include <hv/guest.h>
 #include <hv/vdev.h>
 #include <hv/partition.h>
-#include <hv/schedule.h>
+#include <hv/sched.h>
 #include <hv/string.h>
 
 /* HC_GUEST_*: the same operations as the operator console's. */

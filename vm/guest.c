@@ -7,7 +7,7 @@
 #include <hv/layout.h>
 #include <hv/vdev.h>
 #include <arch/vmexit.h>
-#include <hv/schedule.h>
+#include <hv/sched.h>
 #include <stdarg.h>
 
 void guest_stop(struct guest *g, int status, const char *fmt, ...)

@@ -1,9 +1,9 @@
 /*
- * vCPU scheduling decisions (see <hv/sched.h>): the generic state machine
+ * vCPU scheduling decisions (see <hv/sched_policy.h>): the generic state machine
  * and accounting, plus the noop and fair policies. Pure: no hardware, no
  * globals beyond the two const policy tables.
  */
-#include <hv/sched.h>
+#include <hv/sched_policy.h>
 
 /* ---- run queue (FIFO; the fair pick breaks ties by queue order) ---- */
 

@@ -9,7 +9,7 @@
 #include <hv/console.h>
 #include <hv/guest.h>
 #include <hv/partition.h>
-#include <hv/schedule.h>
+#include <hv/sched.h>
 #include <hv/vdev.h>
 #include <hv/spinlock.h>
 #include <hv/string.h>

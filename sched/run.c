@@ -19,8 +19,8 @@
  * taken per scheduling decision and per IPI between vCPUs, never on an
  * ordinary VM exit.
  */
-#include <hv/schedule.h>
 #include <hv/sched.h>
+#include <hv/sched_policy.h>
 #include <hv/guest.h>
 #include <hv/partition.h>
 #include <hv/console.h>
