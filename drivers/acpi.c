@@ -5,6 +5,10 @@
  * stay inside what was mapped. Multi-byte fields are assembled byte by byte
  * (tables are byte-packed and little-endian, ACPI 6.5 5.2). Section
  * numbers refer to ACPI 6.5.
+ *
+ * This file finds the RSDP, checks every table and decodes the MADT, FADT
+ * and HPET into struct acpi_info; drivers/acpi_aml.c finds \_S5 in the
+ * DSDT/SSDT AML, drivers/acpi_describe.c logs the summary.
  */
 #include <hv/acpi.h>
 #include <hv/fmt.h>
@@ -23,16 +27,6 @@
 #define MADT_ENTRIES    44      /* 5.2.12: header, LAPIC address, flags */
 #define FADT_V1_LEN     116     /* ACPI 1.0 FADT: ends with the flags */
 #define HPET_MIN_LEN    52      /* IA-PC HPET spec table 3: up to the base GAS */
-
-#define AML_NAME_OP     0x08    /* 20.2.5.1 */
-#define AML_ROOT_CHAR   0x5c    /* '\\' */
-#define AML_PACKAGE_OP  0x12
-#define AML_ZERO_OP     0x00
-#define AML_ONE_OP      0x01
-#define AML_ONES_OP     0xff
-#define AML_BYTE_PREFIX 0x0a
-#define AML_WORD_PREFIX 0x0b
-#define AML_DWORD_PREFIX 0x0c
 
 typedef unsigned long long ull;
 
@@ -563,123 +557,7 @@ static bool parse_hpet(struct parser *p, const uint8_t *t, uint32_t len, uint64_
     return true;
 }
 
-/* ---- AML: \_S5 (7.4.2, 20.2) --------------------------------------------- */
-
-/* PkgLength (20.2.4): bits 7-6 of the lead byte give 0-3 following bytes;
- * with none, bits 5-0 are the length; otherwise bits 3-0 are its low nibble
- * (bits 5-4 must be zero) and each following byte adds 8 higher bits. */
-static bool aml_pkglen(const uint8_t *aml, size_t end, size_t *pos, size_t *val)
-{
-    size_t p = *pos;
-
-    if (p >= end)
-        return false;
-    uint8_t lead = aml[p];
-    unsigned follow = lead >> 6;
-    if (end - p - 1 < follow)
-        return false;
-    size_t v;
-    if (follow == 0) {
-        v = lead & 0x3f;
-    } else {
-        if (lead & 0x30)
-            return false;
-        v = lead & 0x0f;
-        for (unsigned k = 0; k < follow; k++)
-            v |= (size_t)aml[p + 1 + k] << (4 + 8 * k);
-    }
-    *val = v;
-    *pos = p + 1 + follow;
-    return true;
-}
-
-/* ComputationalData integers (20.2.3) plus the constant objects. */
-static bool aml_int(const uint8_t *aml, size_t end, size_t *pos, uint32_t *val)
-{
-    size_t p = *pos, n;
-
-    if (p >= end)
-        return false;
-    switch (aml[p]) {
-    case AML_ZERO_OP:
-        *val = 0;
-        *pos = p + 1;
-        return true;
-    case AML_ONE_OP:
-        *val = 1;
-        *pos = p + 1;
-        return true;
-    case AML_ONES_OP:
-        *val = 0xffffffff;
-        *pos = p + 1;
-        return true;
-    case AML_BYTE_PREFIX:
-        n = 1;
-        break;
-    case AML_WORD_PREFIX:
-        n = 2;
-        break;
-    case AML_DWORD_PREFIX:
-        n = 4;
-        break;
-    default:
-        return false;
-    }
-    if (end - p - 1 < n)
-        return false;
-    uint32_t v = 0;
-    for (size_t k = 0; k < n; k++)
-        v |= (uint32_t)aml[p + 1 + k] << (8 * k);
-    *val = v;
-    *pos = p + 1 + n;
-    return true;
-}
-
-/* PackageOp PkgLength NumElements PackageElementList (20.2.5.4), starting
- * at `pos`; the package must lie within aml[0, len). */
-static bool s5_package(const uint8_t *aml, size_t len, size_t pos, uint32_t *a, uint32_t *b)
-{
-    size_t q, plen;
-
-    if (pos >= len || aml[pos] != AML_PACKAGE_OP)
-        return false;
-    q = pos + 1;
-    if (!aml_pkglen(aml, len, &q, &plen))
-        return false;
-    /* PkgLength counts from its own first byte. */
-    if (plen > len - (pos + 1))
-        return false;
-    size_t end = pos + 1 + plen;
-    if (q >= end)
-        return false;
-    uint8_t count = aml[q++];
-    if (count < 2)
-        return false;
-    return aml_int(aml, end, &q, a) && aml_int(aml, end, &q, b);
-}
-
-bool acpi_aml_find_s5(const uint8_t *aml, size_t len, uint32_t *slp_typa, uint32_t *slp_typb)
-{
-    if (!aml)
-        return false;
-    /* NameOp, optional root prefix, NameSeg "_S5_": the name is defined at
-     * this point, not merely referenced. */
-    for (size_t i = 1; i + 4 <= len; i++) {
-        if (aml[i] != '_' || aml[i + 1] != 'S' || aml[i + 2] != '5' || aml[i + 3] != '_')
-            continue;
-        bool defined = aml[i - 1] == AML_NAME_OP ||
-                       (aml[i - 1] == AML_ROOT_CHAR && i >= 2 && aml[i - 2] == AML_NAME_OP);
-        uint32_t a, b;
-        if (defined && s5_package(aml, len, i + 4, &a, &b)) {
-            if (slp_typa)
-                *slp_typa = a;
-            if (slp_typb)
-                *slp_typb = b;
-            return true;
-        }
-    }
-    return false;
-}
+/* ---- \_S5 (7.4.2; the AML scan: drivers/acpi_aml.c) -------------------- */
 
 static bool find_s5(const uint8_t *t, uint32_t len, struct acpi_s5 *s5)
 {
@@ -868,152 +746,4 @@ tables_done:
         out->s5.in_ssdt = true;
     }
     return 0;
-}
-
-/* ---- summary ------------------------------------------------------------- */
-
-struct line {
-    char buf[256];
-    size_t n;
-};
-
-static void line_add(struct line *l, const char *fmt, ...) __printf(2, 3);
-static void line_add(struct line *l, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (l->n >= sizeof(l->buf) - 1)
-        return;
-    va_start(ap, fmt);
-    int w = hv_vsnprintf(l->buf + l->n, sizeof(l->buf) - l->n, fmt, ap);
-    va_end(ap);
-    if (w > 0)
-        l->n = MIN(l->n + (size_t)w, sizeof(l->buf) - 1);
-}
-
-static const char *plural(unsigned n)
-{
-    return n == 1 ? "" : "s";
-}
-
-static const char *space_name(uint8_t id)
-{
-    switch (id) {
-    case ACPI_GAS_MEMORY: return "mem";
-    case ACPI_GAS_IO: return "io";
-    case ACPI_GAS_PCI_CONFIG: return "pci";
-    default: return "space?";
-    }
-}
-
-static void describe_root(const struct acpi_info *a, acpi_log_fn log, void *ctx)
-{
-    struct line l = { .n = 0 };
-
-    if (!a->root_table) {
-        emit(log, ctx, "acpi: RSDP at %#llx unusable: no ACPI tables", (ull)a->rsdp);
-        return;
-    }
-    line_add(&l, "acpi: RSDP rev %u OEM %s at %#llx, %s with %u table%s", a->revision,
-             a->oem_id[0] ? a->oem_id : "(none)", (ull)a->rsdp, a->xsdt_used ? "XSDT" : "RSDT",
-             a->root_entries, plural(a->root_entries));
-    const char *sep = ":";
-    for (unsigned i = 0; i < a->table_count; i++) {
-        const struct acpi_table *t = &a->tables[i];
-        if (t->from_fadt)
-            continue;
-        line_add(&l, "%s %s%s", sep, t->sig,
-                 t->status == ACPI_TABLE_OK ? "" :
-                 t->status == ACPI_TABLE_DUPLICATE ? "(dup)" : "(bad)");
-        sep = "";
-    }
-    if (a->tables_dropped)
-        line_add(&l, " +%u more", a->tables_dropped);
-    emit(log, ctx, "%s", l.buf);
-}
-
-static void describe_madt(const struct acpi_madt *md, acpi_log_fn log, void *ctx)
-{
-    struct line l = { .n = 0 };
-
-    if (!md->present) {
-        emit(log, ctx, "acpi: no MADT: the CPU list is unknown");
-        return;
-    }
-    line_add(&l, "acpi: MADT: %u CPU%s (apic", md->cpus_enabled, plural(md->cpus_enabled));
-    unsigned shown = 0;
-    for (unsigned i = 0; i < md->cpu_count; i++) {
-        if (!md->cpus[i].enabled)
-            continue;
-        if (shown++ == 24) {
-            line_add(&l, " ...");
-            break;
-        }
-        line_add(&l, " %u", md->cpus[i].apic_id);
-    }
-    line_add(&l, ")");
-    if (md->cpus_online_capable)
-        line_add(&l, ", %u online-capable", md->cpus_online_capable);
-    if (md->cpus_disabled)
-        line_add(&l, ", %u disabled", md->cpus_disabled);
-    if (md->cpus_duplicate)
-        line_add(&l, ", %u duplicate", md->cpus_duplicate);
-    if (md->cpus_dropped)
-        line_add(&l, ", %u over the limit", md->cpus_dropped);
-    line_add(&l, ", %u IOAPIC%s", md->ioapic_count, plural(md->ioapic_count));
-    line_add(&l, ", LAPIC at %#llx", (ull)md->lapic_address);
-    if (md->walk_stopped)
-        line_add(&l, " (entries after a malformed one ignored)");
-    emit(log, ctx, "%s", l.buf);
-}
-
-static void describe_fadt(const struct acpi_info *a, acpi_log_fn log, void *ctx)
-{
-    const struct acpi_fadt *f = &a->fadt;
-    struct line l = { .n = 0 };
-
-    if (!f->present) {
-        emit(log, ctx, "acpi: no FADT: no ACPI power-off, reset register or PM timer");
-        return;
-    }
-    line_add(&l, "acpi: FADT: ");
-    if (f->pm1a_cnt_port)
-        line_add(&l, "PM1a_CNT %#x", f->pm1a_cnt_port);
-    else
-        line_add(&l, "PM1a_CNT none");
-    if (f->pm1b_cnt_port)
-        line_add(&l, " PM1b_CNT %#x", f->pm1b_cnt_port);
-    if (f->pm_timer_port)
-        line_add(&l, ", PM timer %#x (%s)", f->pm_timer_port,
-                 f->pm_timer_32bit ? "32-bit" : "24-bit");
-    else
-        line_add(&l, ", PM timer none");
-    if (f->reset_supported)
-        line_add(&l, ", reset reg %s %#llx value %#x", space_name(f->reset_reg.space_id),
-                 (ull)f->reset_reg.address, f->reset_value);
-    else
-        line_add(&l, ", reset reg none");
-    if (f->dsdt && !f->dsdt_valid)
-        line_add(&l, ", DSDT at %#llx unusable", (ull)f->dsdt);
-    if (a->s5.found)
-        line_add(&l, ", S5 SLP_TYP a=%u b=%u%s", a->s5.slp_typa, a->s5.slp_typb,
-                 a->s5.in_ssdt ? " (SSDT)" : "");
-    else
-        line_add(&l, ", S5 not found");
-    if (f->flags & ACPI_FADT_HW_REDUCED)
-        line_add(&l, ", hardware-reduced");
-    emit(log, ctx, "%s", l.buf);
-}
-
-void acpi_describe(const struct acpi_info *a, acpi_log_fn log, void *ctx)
-{
-    if (!a || !log)
-        return;
-    describe_root(a, log, ctx);
-    describe_madt(&a->madt, log, ctx);
-    describe_fadt(a, log, ctx);
-    if (a->hpet.present)
-        emit(log, ctx, "acpi: HPET at %#llx", (ull)a->hpet.address);
-    else
-        emit(log, ctx, "acpi: no HPET");
 }

@@ -1,6 +1,7 @@
 /*
  * ACPI table parser: RSDP, RSDT/XSDT, MADT, FADT, DSDT/SSDT (\_S5 only)
- * and HPET. Pure logic (drivers/acpi.c): physical memory is only read
+ * and HPET. Pure logic (drivers/acpi.c; the \_S5 AML scan in acpi_aml.c,
+ * the log summary in acpi_describe.c): physical memory is only read
  * through struct acpi_mem, every read of a table is bounds-checked against
  * the length the accessor granted, and the results land in fixed-size
  * arrays (no allocation). Section numbers refer to ACPI 6.5.
