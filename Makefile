@@ -17,17 +17,17 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
         -Wno-unused-parameter
 
 # The core: freestanding, no SSE (no FPU state to save on exits), high-half
-# kernel code model (boot/core.ld).
+# kernel code model (core/core.ld).
 CORE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
         -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-omit-frame-pointer \
         -fno-asynchronous-unwind-tables -fcf-protection=none \
         -O2 -g $(WARN) -Iinclude -MMD -MP
-CORE_LDFLAGS := -nostdlib -static -T boot/core.ld -z max-page-size=4096 -z noexecstack \
+CORE_LDFLAGS := -nostdlib -static -T core/core.ld -z max-page-size=4096 -z noexecstack \
         --no-warn-rwx-segments --build-id=none
 
 CORE_C   := $(sort $(wildcard boot/*.c arch/x86/*.c vmx/*.c mm/*.c drivers/*.c lib/*.c config/*.c \
               vm/*.c dm/*.c exit/*.c guest/*.c sched/*.c mgmt/*.c core/*.c))
-CORE_ASM := $(sort $(wildcard boot/*.asm arch/x86/*.asm drivers/*.asm vmx/*.asm))
+CORE_ASM := $(sort $(wildcard arch/x86/*.asm drivers/*.asm vmx/*.asm core/*.asm))
 CORE_OBJ := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.asm.o)
 
 CORE := $(BUILD)/hv.elf
@@ -45,7 +45,7 @@ $(BUILD)/core/%.asm.o: %.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g -w+all -w+error -MD $(@:.o=.d) -o $@ $<
 
-$(CORE): $(CORE_OBJ) boot/core.ld
+$(CORE): $(CORE_OBJ) core/core.ld
 	$(LD) $(CORE_LDFLAGS) -o $@ $(CORE_OBJ)
 	@scripts/check-image.sh $@
 

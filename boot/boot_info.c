@@ -4,12 +4,10 @@
  * the loader's memory can be reused.
  */
 #include <hv/boot_info.h>
-#include <hv/console.h>
+#include <hv/log.h>
 #include <hv/multiboot2.h>
 #include <hv/layout.h>
 #include <hv/string.h>
-
-bool boot_info_take(uint64_t magic, uint64_t info, struct boot_info *out);
 
 /* GRUB hands over a copy of the RSDP inside its information structure,
  * which lies in usable memory the allocator will soon give out: keep our

@@ -3,13 +3,14 @@
  * found, so the serial log reads as a boot report (README "Console").
  */
 #include <hv/boot_info.h>
-#include <hv/cmdline.h>
+#include <hv/faultinj.h>
 #include <hv/config.h>
-#include <hv/console.h>
+#include <hv/log.h>
 #include <hv/layout.h>
 #include <hv/mm.h>
 #include <hv/power.h>
-#include <hv/partition.h>
+#include <hv/lifecycle.h>
+#include <hv/mgmt.h>
 #include <hv/sched.h>
 #include <hv/serial.h>
 #include <hv/string.h>
@@ -23,9 +24,9 @@
 #include <arch/pic.h>
 #include <arch/percpu.h>
 #include <arch/tsc.h>
+#include <arch/vmx.h>
 
 void kmain(uint64_t magic, uint64_t info);
-bool boot_info_take(uint64_t magic, uint64_t info, struct boot_info *out);
 
 static struct boot_info bootinfo;
 static struct hv_config config;
@@ -76,8 +77,7 @@ static void cpus_discover(void)
     uint32_t bsp_id = lapic_id();
 
     bsp_percpu.apic_id = bsp_id;
-    cpus[0] = &bsp_percpu;
-    cpu_count = 1;
+    percpu_add(&bsp_percpu);
     if (!acpi_ok || acpi.madt.cpu_count == 0) {
         kprintf("smp: no MADT: running on the boot CPU only\n");
         return;
@@ -86,18 +86,18 @@ static void cpus_discover(void)
         const struct acpi_cpu *c = &acpi.madt.cpus[i];
         if (!c->enabled || c->apic_id == bsp_id)
             continue;
-        if (cpu_count == MAX_CPUS) {
+        if (percpu_count() == MAX_CPUS) {
             kprintf("smp: more than %d CPUs; apic %u and later ignored\n", MAX_CPUS,
                     c->apic_id);
             break;
         }
-        struct percpu *pc = percpu_alloc(cpu_count, c->apic_id);
+        struct percpu *pc = percpu_alloc(percpu_count(), c->apic_id);
         if (!pc) {
-            kprintf("smp: out of memory for cpu%u (apic %u); skipped\n", cpu_count,
+            kprintf("smp: out of memory for cpu%u (apic %u); skipped\n", percpu_count(),
                     c->apic_id);
             continue;
         }
-        cpus[cpu_count++] = pc;
+        percpu_add(pc);
     }
 }
 
@@ -108,29 +108,29 @@ static void wait_for_aps(void)
 
     for (;;) {
         bool busy = false;
-        for (unsigned i = 1; i < cpu_count; i++)
-            if (cpus[i]->state == CPU_ALIVE)
+        for (unsigned i = 1; i < percpu_count(); i++)
+            if (percpu_get(i)->state == CPU_ALIVE)
                 busy = true;
         if (!busy || rdtsc() > end)
             break;
         cpu_relax();
     }
-    for (unsigned i = 1; i < cpu_count; i++)
-        if (cpus[i]->state == CPU_ALIVE)
+    for (unsigned i = 1; i < percpu_count(); i++)
+        if (percpu_get(i)->state == CPU_ALIVE)
             kprintf("smp: cpu%u (apic %u) started but did not finish bring-up\n",
-                    i, cpus[i]->apic_id);
+                    i, percpu_get(i)->apic_id);
 }
 
 static void report(uint64_t t_entry)
 {
     unsigned vmx = 0;
 
-    for (unsigned i = 0; i < cpu_count; i++)
-        if (cpus[i]->state == CPU_ONLINE && cpus[i]->vmx.on)
+    for (unsigned i = 0; i < percpu_count(); i++)
+        if (percpu_get(i)->state == CPU_ONLINE && percpu_get(i)->vmx.on)
             vmx++;
     uint64_t ticks = rdtsc() - t_entry;
     kprintf("smp: %u of %u CPUs online, %u in VMX root operation\n",
-            smp_online_count(), cpu_count, vmx);
+            smp_online_count(), percpu_count(), vmx);
     uint64_t per_us = tsc_hz() / 1000000 ? tsc_hz() / 1000000 : 1;
     if (vmx == smp_online_count()) {
         kprintf("bench: all CPUs in VMX root %lu TSC ticks (%lu us) after core entry\n",
@@ -143,9 +143,29 @@ static void report(uint64_t t_entry)
         kprintf("hv: VT-x is not available on this machine: no guest can run here\n");
 }
 
+/* Every CPU's own start, in this order: LAPIC and timer, VMX root
+ * operation, then (diagnostics) the crash_cpu fault. */
+static void cpu_start(struct percpu *pc)
+{
+    cpu_bringup(pc);
+    vmx_cpu_bringup(pc);
+    if (faultinj_crash_cpu(pc->index)) {
+        kprintf("cpu%u: crash_cpu=%u: executing an invalid instruction\n", pc->index, pc->index);
+        __asm__ volatile("ud2");
+    }
+    pc->state = CPU_ONLINE;
+}
+
+/* An AP, once its descriptor tables are loaded (arch/x86/smp.c). */
+static void ap_main(struct percpu *pc)
+{
+    cpu_start(pc);
+    schedule_run(pc);
+}
+
 static __noreturn void idle(void)
 {
-    if (partitions_count())
+    if (guests_count())
         kprintf("hv: every guest has stopped; on_idle = %s\n", config_on_idle_name(config.on_idle));
     else
         kprintf("hv: no guests to run; on_idle = %s\n", config_on_idle_name(config.on_idle));
@@ -177,7 +197,8 @@ void kmain(uint64_t magic, uint64_t info)
     cpu_init_tables(&bsp_percpu);
     cpu_irq_init();
 
-    mm_init(&bootinfo);
+    if (!mm_init(&bootinfo))
+        cpu_halt_forever();     /* nothing to run with; the reason is printed */
     paging_init(&bootinfo);
     if (fbcon_init(&bootinfo.fb))
         kprintf("console: framebuffer text console %ux%u\n", bootinfo.fb.width,
@@ -195,35 +216,36 @@ void kmain(uint64_t magic, uint64_t info)
     kprintf("lapic: %s mode, timer %lu kHz\n", lapic_x2apic() ? "x2APIC" : "xAPIC",
             lapic_timer_hz() / 1000);
 
-    uint64_t crash;
-    if (cmdline_get_uint(bootinfo.cmdline, "crash_cpu", &crash) && crash < MAX_CPUS)
-        cpu_crash_test = (int)crash;
-    cmdline_get(bootinfo.cmdline, "break_guest_state", partition_break_state, 32);
-    cmdline_get(bootinfo.cmdline, "crash_guest", schedule_crash_guest, 32);
+    faultinj_init(bootinfo.cmdline);
     cpus_discover();
     /* What needs the machine: CPUs that exist, memory that fits. A few
      * MiB stay with the hypervisor for VMCSs, bitmaps and EPT tables. */
     uint64_t free_bytes = mm_free_pages() * PAGE_SIZE;
     uint64_t reserve = MiB(16);
-    config_validate(&config, config_name, cpu_count, free_bytes > reserve ? free_bytes - reserve : 0,
+    config_validate(&config, config_name, percpu_count(), free_bytes > reserve ? free_bytes - reserve : 0,
                     config_error, NULL);
-    cpu_bringup(&bsp_percpu);
-    bsp_percpu.state = CPU_ONLINE;
+    cpu_start(&bsp_percpu);
     /* Guests are built before the APs start, and placed once every CPU
      * is known to be in VMX root or not. */
     if (acpi_ok) {
-        partition_reserve_ports(acpi.fadt.pm1a_evt_port, 4, "ACPI PM1a event block");
-        partition_reserve_ports(acpi.fadt.pm1b_evt_port, 4, "ACPI PM1b event block");
-        partition_reserve_ports(acpi.fadt.pm1a_cnt_port, 2, "ACPI PM1a control block");
-        partition_reserve_ports(acpi.fadt.pm1b_cnt_port, 2, "ACPI PM1b control block");
-        partition_reserve_ports(acpi.fadt.pm_timer_port, 4, "the ACPI PM timer");
+        guest_reserve_ports(acpi.fadt.pm1a_evt_port, 4, "ACPI PM1a event block");
+        guest_reserve_ports(acpi.fadt.pm1b_evt_port, 4, "ACPI PM1b event block");
+        guest_reserve_ports(acpi.fadt.pm1a_cnt_port, 2, "ACPI PM1a control block");
+        guest_reserve_ports(acpi.fadt.pm1b_cnt_port, 2, "ACPI PM1b control block");
+        guest_reserve_ports(acpi.fadt.pm_timer_port, 4, "the ACPI PM timer");
     }
-    partitions_create(&config, &bootinfo, config_name);
-    smp_start_aps();
+    guests_create(&config, &bootinfo, config_name);
+    smp_start_aps(ap_main);
     wait_for_aps();
     report(t_entry);
-    partitions_start(config.slice_us);
+    mgmt_init();
+    schedule_init(config.slice_us);
+    for (unsigned i = 0; i < guests_count(); i++)
+        schedule_start_guest(guest_get(i));
     schedule_run(&bsp_percpu);
-    partitions_wait();
+    while (!guests_all_stopped()) {
+        irq_enable();
+        cpu_halt();
+    }
     idle();
 }

@@ -1,9 +1,13 @@
 /*
- * Small device models: the 16550 UART (transmit side), the test-exit port
- * and a harmless 8259 pair. Each sits behind the guest's I/O registry.
+ * A 16550 UART (dm/, include/hv/dm.h): transmit with a correct LSR into
+ * the guest's output line, receive from the operator's console through a
+ * FIFO the guest polls (LSR.DR). No interrupt line yet.
  */
-#include <hv/vdev.h>
-#include <hv/console.h>
+#include <hv/dm.h>
+#include <hv/bus.h>
+#include <hv/guest.h>
+#include <hv/spinlock.h>
+#include <hv/mm.h>
 
 #define UART_THR 0
 #define UART_IER 1
@@ -18,64 +22,23 @@
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
 
-/* Callers hold u->lock: vCPUs on several CPUs share one UART. */
-static void flush_locked(struct guest *g)
+#define VUART_RX_SIZE 64
+
+struct vuart {
+    struct vdev dev;                /* first: the bus hands us this */
+    uint16_t base;
+    spinlock_t lock;                /* vCPUs on several CPUs, the console CPU */
+    uint8_t lcr, ier, mcr, scr, dll, dlm;
+    uint8_t rx[VUART_RX_SIZE];      /* typed by the operator, not read yet */
+    unsigned rx_head, rx_count;
+};
+
+static struct vuart *to_vuart(struct vdev *d)
 {
-    struct vuart *u = &g->uart;
-    if (u->len) {
-        kprintf("[%s] %.*s\n", g->name, (int)u->len, u->line);
-        u->len = 0;
-    }
+    return (struct vuart *)d;
 }
 
-void vuart_flush(struct guest *g)
-{
-    uint64_t f = spin_lock_irqsave(&g->uart.lock);
-    flush_locked(g);
-    spin_unlock_irqrestore(&g->uart.lock, f);
-}
-
-static void putc_locked(struct guest *g, char c)
-{
-    struct vuart *u = &g->uart;
-    if (c == '\n') {
-        flush_locked(g);
-        return;
-    }
-    if (c == '\r')
-        return;
-    /* Control characters would let a guest repaint the operator's
-     * terminal: show them as '?'. */
-    if ((unsigned char)c < 0x20 && c != '\t')
-        c = '?';
-    u->line[u->len++] = c;
-    if (u->len == sizeof(u->line))
-        flush_locked(g);
-}
-
-void vuart_putc(struct guest *g, char c)
-{
-    uint64_t f = spin_lock_irqsave(&g->uart.lock);
-    putc_locked(g, c);
-    spin_unlock_irqrestore(&g->uart.lock, f);
-}
-
-/* The operator typed into this guest (core/shell.c); a full FIFO drops
- * the byte, as an overrun would (no flow control). */
-bool vuart_receive(struct guest *g, uint8_t c)
-{
-    struct vuart *u = &g->uart;
-    uint64_t f = spin_lock_irqsave(&u->lock);
-    bool ok = u->rx_count < VUART_RX_SIZE;
-    if (ok) {
-        u->rx[(u->rx_head + u->rx_count) % VUART_RX_SIZE] = c;
-        u->rx_count++;
-    }
-    spin_unlock_irqrestore(&u->lock, f);
-    return ok;
-}
-
-static uint32_t uart_reg_read(struct vuart *u, unsigned reg)
+static uint32_t reg_read(struct vuart *u, unsigned reg)
 {
     switch (reg) {
     case UART_THR:                                             /* RBR */
@@ -99,30 +62,29 @@ static uint32_t uart_reg_read(struct vuart *u, unsigned reg)
     return 0xff;
 }
 
-static uint32_t uart_read(struct guest *g, void *dev, uint16_t port, unsigned size)
+static uint32_t port_read(struct vdev *d, struct vcpu *v, uint16_t port, unsigned size)
 {
-    struct vuart *u = &g->uart;
-    uint16_t base = (uint16_t)(uintptr_t)dev;
-    (void)size;
+    (void)v; (void)size;
+    struct vuart *u = to_vuart(d);
     uint64_t f = spin_lock_irqsave(&u->lock);
-    uint32_t val = uart_reg_read(u, (unsigned)(port - base));
+    uint32_t val = reg_read(u, (unsigned)(port - u->base));
     spin_unlock_irqrestore(&u->lock, f);
     return val;
 }
 
-static void uart_write(struct guest *g, void *dev, uint16_t port, unsigned size, uint32_t val)
+static void port_write(struct vdev *d, struct vcpu *v, uint16_t port, unsigned size, uint32_t val)
 {
-    struct vuart *u = &g->uart;
-    uint16_t base = (uint16_t)(uintptr_t)dev;
-    (void)size;
+    (void)v; (void)size;
+    struct vuart *u = to_vuart(d);
+    bool tx = false;
     uint64_t f = spin_lock_irqsave(&u->lock);
 
-    switch (port - base) {
+    switch (port - u->base) {
     case UART_THR:
         if (u->lcr & LCR_DLAB)
             u->dll = (uint8_t)val;
         else
-            putc_locked(g, (char)val);
+            tx = true;
         break;
     case UART_IER:
         if (u->lcr & LCR_DLAB)
@@ -136,48 +98,53 @@ static void uart_write(struct guest *g, void *dev, uint16_t port, unsigned size,
     default: break;                                            /* FCR, LSR, MSR */
     }
     spin_unlock_irqrestore(&u->lock, f);
+    if (tx)
+        guest_log_putc(d->guest, (char)val);
 }
+
+static void reset(struct vdev *d)
+{
+    struct vuart *u = to_vuart(d);
+    uint64_t f = spin_lock_irqsave(&u->lock);
+    u->lcr = u->ier = u->mcr = u->scr = u->dll = u->dlm = 0;
+    u->rx_head = u->rx_count = 0;
+    spin_unlock_irqrestore(&u->lock, f);
+}
+
+static const struct vdev_ops vuart_ops = {
+    .name = "16550 UART",
+    .port_read = port_read,
+    .port_write = port_write,
+    .reset = reset,
+};
 
 bool vuart_attach(struct guest *g, uint16_t base)
 {
-    struct io_device d = { base, 8, uart_read, uart_write, (void *)(uintptr_t)base };
-    return guest_add_io(g, &d);
+    struct vuart *u = kzalloc(sizeof(*u));
+    if (!u)
+        return false;
+    u->base = base;
+    if (!bus_add_device(g, &u->dev, &vuart_ops)) {
+        kfree(u);
+        return false;
+    }
+    return bus_map_ports(g, &u->dev, base, 8);
 }
 
-static void debug_exit_write(struct guest *g, void *dev, uint16_t port, unsigned size, uint32_t val)
+/* The operator typed into this guest (mgmt/shell.c); a full FIFO drops
+ * the byte, as an overrun would (no flow control). */
+bool vuart_receive(struct guest *g, uint8_t c)
 {
-    (void)dev; (void)size;
-    guest_stop(g, (int)(val & 0xff), "wrote %#x to the test-exit port %#x", val & 0xff, port);
-}
-
-bool debug_exit_attach(struct guest *g, uint16_t port)
-{
-    struct io_device d = { port, 1, NULL, debug_exit_write, NULL };
-    return guest_add_io(g, &d);
-}
-
-/* The 8259 pair: initialisation words and masks are accepted, the mask
- * reads back; no interrupt is ever raised through it. */
-static uint8_t pic_mask[2][16];
-
-static uint32_t pic_read(struct guest *g, void *dev, uint16_t port, unsigned size)
-{
-    (void)size; (void)dev;
-    if (port & 1)
-        return pic_mask[(port & 0x80) ? 1 : 0][g->index & 15];
-    return 0;                       /* IRR/ISR: nothing pending */
-}
-
-static void pic_write(struct guest *g, void *dev, uint16_t port, unsigned size, uint32_t val)
-{
-    (void)size; (void)dev;
-    if (port & 1)
-        pic_mask[(port & 0x80) ? 1 : 0][g->index & 15] = (uint8_t)val;
-}
-
-bool vpic_attach(struct guest *g)
-{
-    struct io_device master = { 0x20, 2, pic_read, pic_write, NULL };
-    struct io_device slave = { 0xa0, 2, pic_read, pic_write, NULL };
-    return guest_add_io(g, &master) && guest_add_io(g, &slave);
+    struct vdev *d = bus_find_device(g, &vuart_ops);
+    if (!d)
+        return false;
+    struct vuart *u = to_vuart(d);
+    uint64_t f = spin_lock_irqsave(&u->lock);
+    bool ok = u->rx_count < VUART_RX_SIZE;
+    if (ok) {
+        u->rx[(u->rx_head + u->rx_count) % VUART_RX_SIZE] = c;
+        u->rx_count++;
+    }
+    spin_unlock_irqrestore(&u->lock, f);
+    return ok;
 }

@@ -5,7 +5,7 @@
  */
 #include <hv/acpi.h>
 #include <hv/boot_info.h>
-#include <hv/console.h>
+#include <hv/log.h>
 #include <hv/layout.h>
 
 /* Device registers start here on PC platforms (IOAPIC, HPET, LAPIC,

@@ -5,7 +5,7 @@
  * screen is cleared once at start.
  */
 #include <hv/fbcon.h>
-#include <hv/console.h>
+#include <hv/log.h>
 #include <hv/layout.h>
 #include <hv/pf2.h>
 #include <hv/string.h>

@@ -4,7 +4,7 @@
  * Input is polled too (serial_getc), without interrupts.
  */
 #include <hv/serial.h>
-#include <hv/console.h>
+#include <hv/log.h>
 #include <arch/cpu.h>
 
 #define UART_THR 0      /* transmit holding (DLAB=0) */

@@ -5,36 +5,14 @@
  * are checked as the CPU would (#GP for invalid combinations), and turning
  * paging on with EFER.LME set enters IA-32e mode (SDM Vol. 3A 10.8.5).
  */
-#include <arch/vmexit.h>
+#include <hv/exit.h>
 #include <arch/vmcs.h>
 #include <arch/vmx_caps.h>
 #include <arch/cpu.h>
 #include <arch/msr.h>
 #include <hv/guest.h>
 
-#define VEC_GP 13
 #define CR4_PCIDE BIT(17)
-
-/* Exit-qualification register number -> slot in struct guest_regs (RSP
- * lives in the VMCS). */
-static const uint8_t gpr_slot[16] = { 0, 2, 3, 1, 0xff, 6, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14 };
-
-uint64_t vcpu_gpr(struct vcpu *v, unsigned n)
-{
-    const uint64_t *r = &v->regs.rax;
-    if (n == 4)
-        return vmcs_readnat(VMCS_GUEST_RSP);
-    return r[gpr_slot[n & 15]];
-}
-
-void vcpu_set_gpr(struct vcpu *v, unsigned n, uint64_t val)
-{
-    uint64_t *r = &v->regs.rax;
-    if (n == 4)
-        vmcs_writenat(VMCS_GUEST_RSP, val);
-    else
-        r[gpr_slot[n & 15]] = val;
-}
 
 static bool guest_write_cr0(struct vcpu *v, uint64_t val)
 {
@@ -45,20 +23,20 @@ static bool guest_write_cr0(struct vcpu *v, uint64_t val)
         return false;
     /* Paging on with LME: IA-32e mode, which needs PAE (SDM 10.8.5). */
     bool long_mode = (val & CR0_PG) && (efer & EFER_LME);
-    if (long_mode && !(v->cr4_shadow & CR4_PAE))
+    if (long_mode && !(v->vmx.cr4_shadow & CR4_PAE))
         return false;
-    if (!(val & CR0_PG) && (v->cr4_shadow & CR4_PCIDE))
+    if (!(val & CR0_PG) && (v->vmx.cr4_shadow & CR4_PCIDE))
         return false;
     if (long_mode != !!(efer & EFER_LMA)) {
         efer = long_mode ? efer | EFER_LMA : efer & ~EFER_LMA;
         vmcs_write64(VMCS_GUEST_EFER, efer);
-        v->entry_ctls = long_mode ? v->entry_ctls | VMX_ENTRY_IA32E_MODE_GUEST
-                                  : v->entry_ctls & ~VMX_ENTRY_IA32E_MODE_GUEST;
-        vmcs_write32(VMCS_ENTRY_CTLS, v->entry_ctls);
+        v->vmx.entry_ctls = long_mode ? v->vmx.entry_ctls | VMX_ENTRY_IA32E_MODE_GUEST
+                                  : v->vmx.entry_ctls & ~VMX_ENTRY_IA32E_MODE_GUEST;
+        vmcs_write32(VMCS_ENTRY_CTLS, v->vmx.entry_ctls);
     }
-    v->cr0_shadow = val;
+    v->vmx.cr0_shadow = val;
     vmcs_writenat(VMCS_CR0_READ_SHADOW, val);
-    vmcs_writenat(VMCS_GUEST_CR0, (val | v->cr0_fixed0) & v->cr0_fixed1 & ~(CR0_CD | CR0_NW));
+    vmcs_writenat(VMCS_GUEST_CR0, (val | v->vmx.cr0_fixed0) & v->vmx.cr0_fixed1 & ~(CR0_CD | CR0_NW));
     return true;
 }
 
@@ -66,13 +44,13 @@ static bool guest_write_cr4(struct vcpu *v, uint64_t val)
 {
     /* VMXE is never the guest's; other bits the CPU can't set are
      * reserved (#GP), as are bits beyond CR4_FIXED1. */
-    if ((val & CR4_VMXE) || (val & ~(v->cr4_fixed1 & ~CR4_VMXE)))
+    if ((val & CR4_VMXE) || (val & ~(v->vmx.cr4_fixed1 & ~CR4_VMXE)))
         return false;
     if ((vmcs_read64(VMCS_GUEST_EFER) & EFER_LMA) && !(val & CR4_PAE))
         return false;
-    v->cr4_shadow = val;
+    v->vmx.cr4_shadow = val;
     vmcs_writenat(VMCS_CR4_READ_SHADOW, val);
-    vmcs_writenat(VMCS_GUEST_CR4, (val | v->cr4_fixed0) & v->cr4_fixed1);
+    vmcs_writenat(VMCS_GUEST_CR4, (val | v->vmx.cr4_fixed0) & v->vmx.cr4_fixed1);
     return true;
 }
 
@@ -88,25 +66,23 @@ enum exit_action exit_cr_access(struct vcpu *v)
             ok = guest_write_cr0(v, vcpu_gpr(v, gpr));
         else if (cr == 4)
             ok = guest_write_cr4(v, vcpu_gpr(v, gpr));
-        else if (cr == 8)
-            ok = vcpu_gpr(v, gpr) <= 15;        /* no TPR effect without a vLAPIC */
         else
             ok = false;
         break;
-    case 1:                                     /* MOV from CR (only CR8 can exit) */
+    case 1:                                     /* MOV from CR: CR3 only where the CPU forces CR3-store exiting */
         vcpu_set_gpr(v, gpr, 0);
         break;
     case 2:                                     /* CLTS */
-        ok = guest_write_cr0(v, v->cr0_shadow & ~CR0_TS);
+        ok = guest_write_cr0(v, v->vmx.cr0_shadow & ~CR0_TS);
         break;
     case 3: {                                   /* LMSW: PE can be set, not cleared */
         uint64_t src = (q >> 16) & 0xf;
-        ok = guest_write_cr0(v, (v->cr0_shadow & ~0xfULL) | src | (v->cr0_shadow & CR0_PE));
+        ok = guest_write_cr0(v, (v->vmx.cr0_shadow & ~0xfULL) | src | (v->vmx.cr0_shadow & CR0_PE));
         break;
     }
     }
     if (!ok) {
-        vcpu_inject_exception(v, VEC_GP, true, 0);
+        vcpu_inject_exception(v, X86_EXC_GP, true, 0);
         return EXIT_RESUME;
     }
     vcpu_skip_insn(v);

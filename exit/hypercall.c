@@ -1,70 +1,52 @@
-/* Hypercalls (include/hv/hypercall.h, docs/hypercalls.md). */
+/*
+ * VMCALL: the hypercall ABI (include/hv/hypercall.h, docs/hypercalls.md).
+ * The calls every guest has are here; the management calls belong to the
+ * management layer (mgmt/manage.c), which plugs its handler in at start,
+ * and only the guest configured with management = yes reaches it: the
+ * permission check is the first thing manage() does below.
+ */
+#include <hv/exit.h>
 #include <hv/hypercall.h>
-#include <hv/console.h>
 #include <hv/guest.h>
-#include <hv/vdev.h>
-#include <hv/partition.h>
-#include <hv/sched.h>
-#include <hv/string.h>
+#include <hv/version.h>
 
-/* HC_GUEST_*: the same operations as the operator console's. */
-static int64_t manage(struct guest *self, uint64_t fn, uint64_t index, uint64_t gpa)
+static hypercall_manage_t manage_fn;
+
+void hypercall_set_manage(hypercall_manage_t fn)
 {
-    if (!self->cfg || !self->cfg->management)
-        return HC_EPERM;
-    if (fn == HC_GUEST_COUNT)
-        return partitions_count();
-    struct guest *g = index < partitions_count() ? partition_guest((unsigned)index) : NULL;
-    if (!g)
-        return HC_ENOENT;
-    switch (fn) {
-    case HC_GUEST_INFO: {
-        struct hc_guest_info *out = guest_ptr(self, gpa, sizeof(*out));
-        if (!out)
-            return HC_EFAULT;
-        struct hc_guest_info info = {
-            .state = g->state == GUEST_RUNNING ? HC_STATE_RUNNING
-                     : g->state == GUEST_RESTARTING ? HC_STATE_RESTARTING : HC_STATE_STOPPED,
-            .vcpus = g->vcpu_count, .instance = g->instance, .exits = guest_exit_total(g),
-        };
-        for (unsigned k = 0; k < g->vcpu_count; k++)
-            info.run_ticks += schedule_vcpu_run_time(g->vcpus[k]);
-        hv_strlcpy(info.name, g->name, sizeof(info.name));
-        memcpy(out, &info, sizeof(info));
-        return HC_OK;
-    }
-    case HC_GUEST_STOP:
-        return partition_stop(g, "stopped by the management guest") ? HC_EINVAL : HC_OK;
-    case HC_GUEST_START:
-        return partition_request_start(g, "started by the management guest") ? HC_EBUSY : HC_OK;
-    case HC_GUEST_RESTART:
-        partition_restart(g, "restarted by the management guest");
-        return HC_OK;
-    }
-    return HC_ENOSYS;
+    manage_fn = fn;
 }
 
-enum exit_action hypercall_handle(struct vcpu *v)
+static int64_t manage(struct vcpu *v, uint64_t fn, uint64_t a1, uint64_t a2)
+{
+    const struct guest *g = v->guest;
+    if (!g->cfg || !g->cfg->management || !manage_fn)
+        return HC_EPERM;
+    return manage_fn(v, fn, a1, a2);
+}
+
+static int64_t console_write(struct guest *g, uint64_t gpa, uint64_t len)
+{
+    const char *buf = len <= HC_CONSOLE_MAX ? guest_ptr(g, gpa, len) : NULL;
+    if (!buf)
+        return HC_EFAULT;
+    for (uint64_t i = 0; i < len; i++)
+        guest_log_putc(g, buf[i]);
+    return HC_OK;
+}
+
+static enum exit_action handle(struct vcpu *v)
 {
     struct guest *g = v->guest;
     struct guest_regs *r = &v->regs;
 
     switch (r->rax) {
     case HC_VERSION:
-        r->rax = (0u << 16) | (2u << 8) | 0u;      /* 0.2.0: management calls */
+        r->rax = HC_ABI_VERSION;
         return EXIT_RESUME;
-    case HC_CONSOLE_WRITE: {
-        uint64_t len = r->rcx;
-        const char *buf = len <= 4096 ? guest_ptr(g, r->rbx, len) : NULL;
-        if (!buf) {
-            r->rax = (uint64_t)(int64_t)HC_EFAULT;
-            return EXIT_RESUME;
-        }
-        for (uint64_t i = 0; i < len; i++)
-            vuart_putc(g, buf[i]);
-        r->rax = HC_OK;
+    case HC_CONSOLE_WRITE:
+        r->rax = (uint64_t)console_write(g, r->rbx, r->rcx);
         return EXIT_RESUME;
-    }
     case HC_INSTANCE:
         r->rax = g->instance;
         return EXIT_RESUME;
@@ -72,12 +54,10 @@ enum exit_action hypercall_handle(struct vcpu *v)
     case HC_GUEST_INFO:
     case HC_GUEST_STOP:
     case HC_GUEST_START:
-    case HC_GUEST_RESTART: {
-        int64_t rc = manage(g, r->rax, r->rbx, r->rcx);
-        r->rax = (uint64_t)rc;
+    case HC_GUEST_RESTART:
+        r->rax = (uint64_t)manage(v, r->rax, r->rbx, r->rcx);
         /* Stopping itself ends this vCPU's run like HC_STOP does. */
         return g->state == GUEST_RUNNING ? EXIT_RESUME : EXIT_STOP;
-    }
     case HC_STOP:
         guest_stop(g, (int)(uint32_t)r->rbx, "stop hypercall");
         return EXIT_STOP;
@@ -85,4 +65,12 @@ enum exit_action hypercall_handle(struct vcpu *v)
         r->rax = (uint64_t)(int64_t)HC_ENOSYS;
         return EXIT_RESUME;
     }
+}
+
+enum exit_action exit_vmcall(struct vcpu *v)
+{
+    enum exit_action a = handle(v);
+    if (a == EXIT_RESUME)
+        vcpu_skip_insn(v);
+    return a;
 }

@@ -1,28 +1,27 @@
 /*
  * The vCPU loop: enter the guest, read why it exited, dispatch, repeat
- * until the guest stops, the vCPU halts, its time on this CPU is up or the
- * CPU is asked to reschedule (core/schedule.c decides what runs next).
- * A failed VM entry is reported with the VM-instruction error (SDM Vol. 3C
- * 31.4) or the failed-entry exit reason and the guest state, and stops
- * that guest only.
+ * until the guest stops, the vCPU halts, its time on this CPU is up, the
+ * CPU is asked to reschedule or a request is posted to the vCPU (the run
+ * loop of sched/run.c acts on those). A failed VM entry is reported with
+ * the VM-instruction error (SDM Vol. 3C 31.4) or the failed-entry exit
+ * reason and the guest state, and stops that guest only.
  */
-#include <arch/vcpu.h>
-#include <arch/vmcs.h>
-#include <arch/vmexit.h>
-#include <arch/vmx.h>
-#include <arch/cpu.h>
-#include <hv/console.h>
+#include <hv/exit.h>
+#include <hv/vlapic_io.h>
 #include <hv/guest.h>
 #include <hv/fmt.h>
-
-#define EXIT_REASON_ENTRY_FAILURE BIT(31)
+#include <arch/vmcs.h>
+#include <arch/vmx.h>
+#include <arch/vmx_ops.h>
+#include <arch/percpu.h>
+#include <arch/cpu.h>
 
 static void entry_failed(struct vcpu *v, int rc)
 {
     uint32_t err = rc == 2 ? vmcs_read32(VMCS_VM_INSN_ERROR) : 0;
     char why[128];
     hv_snprintf(why, sizeof(why), "%s failed: %s (VM-instruction error %u)",
-                v->launched ? "VMRESUME" : "VMLAUNCH",
+                v->vmx.launched ? "VMRESUME" : "VMLAUNCH",
                 rc == 1 ? "VMfailInvalid (no current VMCS)" : vmx_insn_error_name(err), err);
     if (rc == 2)
         vcpu_dump(v, why);
@@ -32,30 +31,32 @@ static void entry_failed(struct vcpu *v, int rc)
 enum run_result vcpu_run(struct vcpu *v, volatile uint32_t *resched)
 {
     struct guest *g = v->guest;
+    struct percpu *pc = this_cpu();
     enum run_result res = RUN_STOPPED;
 
+    __atomic_store_n(&pc->in_guest, v, __ATOMIC_RELEASE);
     while (g->state == GUEST_RUNNING) {
         /* Interrupts stay off from this check to the exit: a kick that
          * arrives after it stays pending and makes the guest exit at once
          * (external-interrupt exiting), so none is lost. */
         irq_disable();
-        if (*resched || v->init_req) {
+        if (*resched || v->requests) {
             res = RUN_KICKED;
             break;
         }
-        if (apic_needs_delivery(v))
-            apic_deliver(v);
-        int rc = vmx_enter(v, v->launched);
+        if (vcpu_events_pending(v))
+            exit_deliver_events(v);
+        int rc = vmx_enter(v, v->vmx.launched);
         if (rc != 0) {
             entry_failed(v, rc);
             break;
         }
-        v->launched = true;
-        v->exit_reason = vmcs_read32(VMCS_EXIT_REASON);
-        v->exit_insn_len = vmcs_read32(VMCS_EXIT_INSN_LEN);
-        if (v->exit_reason & EXIT_REASON_ENTRY_FAILURE) {
+        v->vmx.launched = true;
+        v->vmx.exit_reason = vmcs_read32(VMCS_EXIT_REASON);
+        v->vmx.exit_insn_len = vmcs_read32(VMCS_EXIT_INSN_LEN);
+        if (v->vmx.exit_reason & EXIT_REASON_ENTRY_FAILURE) {
             /* SDM Vol. 3C 27.8: the guest state failed the entry checks. */
-            v->exit_reason &= 0xffff;
+            v->vmx.exit_reason &= 0xffff;
             vmexit_dispatch(v);
             break;
         }
@@ -71,6 +72,7 @@ enum run_result vcpu_run(struct vcpu *v, volatile uint32_t *resched)
             break;
         }
     }
+    __atomic_store_n(&pc->in_guest, NULL, __ATOMIC_RELEASE);
     irq_enable();
     return g->state == GUEST_RUNNING ? res : RUN_STOPPED;
 }

@@ -1,46 +1,51 @@
 /*
- * Partitions: each configured guest gets its own host memory (one block,
- * 2 MiB aligned so EPT can use large pages), its own EPT mapping exactly
- * that block at guest-physical 0, its own devices, its passthrough ports
- * and its vCPUs: pinned one per listed CPU, or time-shared on the CPUs
- * nobody pinned (core/schedule.c). Nothing of another guest or of the
- * hypervisor is in its EPT.
+ * The guest life cycle: each configured guest gets its own host memory
+ * (one block, 2 MiB aligned so EPT can use large pages), its own EPT
+ * mapping exactly that block at its guest-physical layout, its image, its
+ * devices and its vCPUs. Nothing of another guest or of the hypervisor is
+ * in its EPT. A stopped guest is re-created from its images with its
+ * memory scrubbed and every device and vCPU back at power-on.
  */
-#include <hv/partition.h>
+#include <hv/lifecycle.h>
 #include <hv/guest.h>
 #include <hv/guest_image.h>
 #include <hv/guest_layout.h>
-#include <hv/vdev.h>
-#include <hv/console.h>
+#include <hv/vlapic_io.h>
+#include <hv/dm.h>
+#include <hv/log.h>
 #include <hv/layout.h>
 #include <hv/mm.h>
 #include <hv/string.h>
 #include <hv/fmt.h>
 #include <arch/percpu.h>
-#include <arch/vmcs.h>
-#include <arch/cpu.h>
-#include <arch/lapic.h>
-#include <arch/tsc.h>
-#include <arch/vmexit.h>
-#include <hv/sched.h>
 
 static struct guest *guests[CONFIG_MAX_GUESTS];
 static const struct boot_info *boot_files;     /* for restarts */
 static const char *config_file;
-char partition_break_state[GUEST_NAME_MAX];
 static unsigned guest_count;
+static struct guest *pinned_by[MAX_CPUS];     /* creation: one pinned guest per CPU */
 
-unsigned partitions_count(void)
+unsigned guests_count(void)
 {
     return guest_count;
 }
 
-struct guest *partition_guest(unsigned i)
+struct guest *guest_get(unsigned i)
 {
     return i < guest_count ? guests[i] : NULL;
 }
 
-struct guest *partition_find(const char *name)
+bool guests_all_stopped(void)
+{
+    for (unsigned i = 0; i < guest_count; i++) {
+        const struct guest *g = guests[i];
+        if (g->state != GUEST_STOPPED || g->attached || g->start_requested)
+            return false;
+    }
+    return true;
+}
+
+struct guest *guest_find(const char *name)
 {
     for (unsigned i = 0; i < guest_count; i++)
         if (strcmp(guests[i]->name, name) == 0)
@@ -156,40 +161,13 @@ static bool load_image(struct guest *g, const struct guest_config *gc,
     return true;
 }
 
-/* Power-on state of the vCPU's MSRs and local APIC. */
-static void vcpu_reset_devices(struct vcpu *v)
-{
-    vmsr_reset(&v->msr, true);
-    /* The virtual APIC timer runs at the bus clock the guest is told
-     * about (CPUID 0x40000010 EBX): the host LAPIC timer's input clock. */
-    uint64_t bus_hz = lapic_timer_hz() * 16;
-    vlapic_reset(&v->lapic, v->id, bus_hz ? MAX(tsc_hz() / bus_hz, 1) : 1);
-    if (v->id != 0)
-        v->msr.apic_base &= ~(uint64_t)BIT(8);      /* BSP flag: vCPU 0 only */
-    apic_base_changed(v, v->msr.apic_base);
-}
-
-/* Power-on state of a whole vCPU: vCPU 0 starts at the image's entry,
- * the others wait for SIPI (SDM Vol. 3A 9.4). */
-static void vcpu_reset(struct vcpu *v)
-{
-    memset(&v->regs, 0, sizeof(v->regs));
-    vcpu_reset_devices(v);
-    v->needs_setup = true;
-    v->wait_sipi = v->id != 0;
-    v->init_req = v->sipi_req = 0;
-    v->posted_any = v->posted_nmi = 0;
-    for (int i = 0; i < 8; i++)
-        v->posted[i] = 0;
-}
-
 /* Ports of the machine's own power management (the FADT's PM1 event and
  * control blocks, the PM timer): no passthrough_io may include them. */
 #define RESERVED_MAX 8
 static struct { uint16_t first, last; const char *what; } reserved[RESERVED_MAX];
 static unsigned reserved_count;
 
-void partition_reserve_ports(uint16_t first, unsigned len, const char *what)
+void guest_reserve_ports(uint16_t first, unsigned len, const char *what)
 {
     if (!first || !len || reserved_count == RESERVED_MAX)
         return;
@@ -212,35 +190,15 @@ static bool passthrough_allowed(const struct guest_config *gc, const char *cfg_n
     return true;
 }
 
-/* The CPUs a shared guest may use, as a mask (CPU indices below 64). */
-static uint64_t shared_mask(const struct guest_config *gc)
-{
-    uint64_t m = 0;
-    if (!gc->cpu_count)
-        return ~0ULL;
-    for (unsigned i = 0; i < gc->cpu_count; i++)
-        if (gc->cpus[i] < 64)
-            m |= 1ULL << gc->cpus[i];
-    return m;
-}
-
 static bool create_vcpus(struct guest *g, const struct guest_config *gc, unsigned index)
 {
     unsigned n = gc->cpus_mode == CPUS_PINNED ? gc->cpu_count : MAX(gc->vcpus, 1u);
     for (unsigned i = 0; i < n; i++) {
-        struct vcpu *v = kzalloc(sizeof(*v));
+        /* VPIDs are unique machine-wide: one per vCPU, never 0 (the host's). */
+        struct vcpu *v = vcpu_create(g, i, (uint16_t)(index * CONFIG_MAX_VCPUS + i + 1));
         if (!v)
             return false;
-        v->guest = g;
-        v->id = i;
-        /* VPIDs are unique machine-wide: one per vCPU, never 0 (the host's). */
-        v->vpid = (uint16_t)(index * CONFIG_MAX_VCPUS + i + 1);
-        int pinned = gc->cpus_mode == CPUS_PINNED ? gc->cpus[i] : -1;
-        sched_vcpu_init(&v->sv, (int)(index * CONFIG_MAX_VCPUS + i), gc->weight ? gc->weight : 1,
-                        pinned);
-        v->allowed = pinned >= 0 ? 1ULL << (pinned & 63) : shared_mask(gc);
         g->vcpus[g->vcpu_count++] = v;
-        vcpu_reset(v);
     }
     return true;
 }
@@ -248,7 +206,8 @@ static bool create_vcpus(struct guest *g, const struct guest_config *gc, unsigne
 static void free_guest(struct guest *g, void *ram, uint64_t pages)
 {
     for (unsigned i = 0; i < g->vcpu_count; i++)
-        kfree(g->vcpus[i]);
+        vcpu_destroy(g->vcpus[i]);
+    bus_destroy(g);
     ept_destroy(&g->ept);
     if (ram)
         page_free(ram, pages);
@@ -260,14 +219,14 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
 {
     for (unsigned c = 0; gc->cpus_mode == CPUS_PINNED && c < gc->cpu_count; c++) {
         unsigned cpu = gc->cpus[c];
-        if (cpu >= cpu_count || !cpus[cpu]) {
+        if (cpu >= percpu_count() || !percpu_get(cpu)) {
             kprintf("%s:%u: [guest %s]: cpus: CPU %u does not exist (%u CPUs)\n", cfg_name,
-                    gc->line, gc->name, cpu, cpu_count);
+                    gc->line, gc->name, cpu, percpu_count());
             return NULL;
         }
-        if (cpus[cpu]->pinned) {
+        if (pinned_by[cpu]) {
             kprintf("%s:%u: [guest %s]: CPU %u already runs guest %s\n", cfg_name, gc->line,
-                    gc->name, cpu, cpus[cpu]->pinned->name);
+                    gc->name, cpu, pinned_by[cpu]->name);
             return NULL;
         }
     }
@@ -300,7 +259,7 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
     }
     g->ram_hpa = kva_to_phys(ram);
     g->alloc_size = alloc_pages * PAGE_SIZE;
-    const struct vmx_caps *c = &cpus[0]->vmx.caps;
+    const struct vmx_caps *c = &percpu_get(0)->vmx.caps;
     struct ept_ops ops = { ept_page, ept_free, ept_ptr, NULL };
     int rc = ept_init(&g->ept, &ops, c->ept_2m, c->ept_1g);
     struct guest_ram_region regions[2];
@@ -315,7 +274,8 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
     if (!load_image(g, gc, bi, cfg_name))
         goto fail;
     if ((gc->has_serial && !vuart_attach(g, gc->serial_port)) ||
-        (gc->has_debug_exit && !debug_exit_attach(g, gc->debug_exit_port)) || !vpic_attach(g)) {
+        (gc->has_debug_exit && !debug_exit_attach(g, gc->debug_exit_port)) || !vpic_attach(g) ||
+        !vlapic_mmio_attach(g)) {
         kprintf("%s:%u: [guest %s]: overlapping device ports\n", cfg_name, gc->line, gc->name);
         goto fail;
     }
@@ -341,7 +301,7 @@ fail:
     return NULL;
 }
 
-unsigned partitions_create(const struct hv_config *cfg, const struct boot_info *bi,
+unsigned guests_create(const struct hv_config *cfg, const struct boot_info *bi,
                            const char *cfg_name)
 {
     boot_files = bi;
@@ -360,45 +320,9 @@ unsigned partitions_create(const struct hv_config *cfg, const struct boot_info *
         /* Nothing else ever runs on a pinned guest's CPUs. */
         if (gc->cpus_mode == CPUS_PINNED)
             for (unsigned c = 0; c < gc->cpu_count; c++)
-                cpus[gc->cpus[c]]->pinned = g;
+                pinned_by[gc->cpus[c]] = g;
     }
     return guest_count;
-}
-
-void partitions_start(uint32_t slice_us)
-{
-    schedule_init(slice_us);
-    for (unsigned i = 0; i < guest_count; i++)
-        schedule_start_guest(guests[i]);
-}
-
-/* Ports handed to the guest reach the hardware without an exit: their
- * bits are clear in its I/O bitmaps (SDM Vol. 3C 25.6.4). Every other
- * port exits, so no other guest ever reaches them. */
-static void open_passthrough(struct vcpu *v, const struct guest_config *gc)
-{
-    for (unsigned r = 0; r < gc->passthrough_count; r++)
-        for (uint32_t p = gc->passthrough[r].first; p <= gc->passthrough[r].last; p++)
-            v->io_bitmaps[p / 8] &= (uint8_t)~(1u << (p % 8));
-}
-
-bool partition_setup_vcpu(struct vcpu *v, struct percpu *pc)
-{
-    struct guest *g = v->guest;
-    if (vcpu_vmcs_create(v, pc) != 0) {
-        guest_stop(g, 255, "could not set up the VMCS of vCPU %u", v->id);
-        return false;
-    }
-    open_passthrough(v, g->cfg);
-    vcpu_set_entry(v);
-    if (v->id == 0 && partition_break_state[0] && strcmp(partition_break_state, g->name) == 0) {
-        /* Diagnostics (command line break_guest_state=NAME): paging
-         * without protection, which VM entry must refuse (SDM Vol. 3C
-         * 26.3.1.1), to show how a failed entry is reported. */
-        kprintf("guest %s: break_guest_state: setting CR0.PG with CR0.PE clear\n", g->name);
-        vmcs_writenat(VMCS_GUEST_CR0, (vmcs_readnat(VMCS_GUEST_CR0) | CR0_PG) & ~CR0_PE);
-    }
-    return true;
 }
 
 /* The same guest again from its images. Its memory is scrubbed first, so
@@ -407,7 +331,8 @@ bool partition_setup_vcpu(struct vcpu *v, struct percpu *pc)
 static bool reload(struct guest *g, const char *why)
 {
     memset(phys_to_ptr(g->ram_hpa), 0, g->alloc_size);
-    memset(&g->uart, 0, sizeof(g->uart));
+    guest_log_reset(g);
+    bus_reset(g);
     for (unsigned i = 0; i < g->vcpu_count; i++)
         vcpu_reset(g->vcpus[i]);
     if (!load_image(g, g->cfg, boot_files, config_file)) {
@@ -416,69 +341,30 @@ static bool reload(struct guest *g, const char *why)
     }
     g->instance++;
     kprintf("guest %s: %s (instance %u) with its memory scrubbed\n", g->name, why, g->instance);
-    return schedule_start_guest(g);
+    return true;
 }
 
-void partition_finished(struct guest *g)
+bool guest_finished(struct guest *g)
 {
     if (g->state == GUEST_RUNNING || g->attached)
-        return;
+        return false;
     /* The CPU that let go of its last vCPU and an operator's start can
      * arrive together: only one of them re-creates it. */
     if (__atomic_exchange_n(&g->reloading, true, __ATOMIC_ACQ_REL))
-        return;
+        return false;
     if (g->state == GUEST_RUNNING || g->attached) {     /* the other one finished first */
         __atomic_store_n(&g->reloading, false, __ATOMIC_RELEASE);
-        return;
+        return false;
     }
     bool again = __atomic_exchange_n(&g->start_requested, false, __ATOMIC_ACQ_REL);
     if (again || g->state == GUEST_RESTARTING) {
-        reload(g, again ? (g->start_why ? g->start_why : "started") : "restarting");
+        bool ok = reload(g, again ? (g->start_why ? g->start_why : "started") : "restarting");
         __atomic_store_n(&g->reloading, false, __ATOMIC_RELEASE);
-        return;
+        return ok;
     }
     __atomic_store_n(&g->reloading, false, __ATOMIC_RELEASE);
     /* on_stop = restart and a bad end, but over the limit. */
     if (g->cfg->on_stop == ON_STOP_RESTART && g->stop_status != 0)
         kprintf("guest %s: stopped %u times; not restarting it again\n", g->name, g->instance);
-}
-
-int partition_request_start(struct guest *g, const char *why)
-{
-    if (g->state == GUEST_RUNNING)
-        return -1;
-    g->start_why = why;
-    g->start_requested = true;
-    partition_finished(g);
-    return 0;
-}
-
-int partition_stop(struct guest *g, const char *why)
-{
-    if (g->state != GUEST_RUNNING)
-        return -1;
-    guest_stop(g, 0, "%s", why);
-    return 0;
-}
-
-void partition_restart(struct guest *g, const char *why)
-{
-    g->start_why = why;
-    g->start_requested = true;
-    if (partition_stop(g, why) != 0)
-        partition_finished(g);      /* it was not running: start it now */
-}
-
-void partitions_wait(void)
-{
-    for (;;) {
-        bool running = false;
-        for (unsigned i = 0; i < guest_count; i++)
-            if (guests[i]->state != GUEST_STOPPED || guests[i]->attached)
-                running = true;
-        if (!running)
-            return;
-        irq_enable();
-        cpu_halt();
-    }
+    return false;
 }

@@ -1,10 +1,9 @@
-/* The console multiplexer (see include/hv/console.h). */
-#include <hv/console.h>
+/* The hypervisor log: kprintf and its output backends (include/hv/log.h). */
+#include <hv/log.h>
 #include <hv/fmt.h>
 #include <hv/spinlock.h>
 #include <hv/string.h>
 #include <arch/cpu.h>
-#include <hv/smp.h>
 #include <stdarg.h>
 
 static struct console_backend *backends;
@@ -51,7 +50,7 @@ void console_echo(const char *s, size_t n)
     spin_unlock_irqrestore(&console_lock, f);
 }
 
-static int vkprintf(const char *fmt, va_list ap)
+int kvprintf(const char *fmt, va_list ap)
 {
     char buf[512];
     int n = hv_vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -64,21 +63,7 @@ int kprintf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vkprintf(fmt, ap);
+    int n = kvprintf(fmt, ap);
     va_end(ap);
     return n;
-}
-
-__noreturn void panic(const char *fmt, ...)
-{
-    va_list ap;
-
-    irq_disable();
-    kprintf("\nPANIC on cpu%u: ", smp_cpu_index());
-    va_start(ap, fmt);
-    vkprintf(fmt, ap);
-    va_end(ap);
-    kprintf("\n");
-    smp_stop_others();
-    cpu_halt_forever();
 }

@@ -1,20 +1,21 @@
 /*
  * The operator console, core side (include/hv/shell.h, docs/console.md):
  * bytes from the host serial line go to the shell or to the guest chosen
- * with `console NAME`; the commands act on partitions through the same
- * functions the management hypercalls use.
+ * with `console NAME`; the commands act on guests through the same
+ * operations the management hypercalls use (mgmt/ops.c).
  */
 #include <hv/shell.h>
 #include <hv/serial.h>
-#include <hv/console.h>
+#include <hv/log.h>
 #include <hv/guest.h>
-#include <hv/partition.h>
+#include <hv/lifecycle.h>
+#include <hv/mgmt.h>
 #include <hv/sched.h>
-#include <hv/vdev.h>
+#include <hv/dm.h>
 #include <hv/spinlock.h>
 #include <hv/string.h>
 #include <hv/fmt.h>
-#include <arch/vmexit.h>
+#include <arch/vmx_exit.h>
 #include <arch/tsc.h>
 
 static spinlock_t shell_lock = SPINLOCK_INIT;
@@ -43,8 +44,8 @@ static void list(void)
 {
     kprintf("%-12s %-10s %4s %-24s %10s %9s\n", "guest", "state", "inst", "vCPU:cpu", "exits",
             "run ms");
-    for (unsigned i = 0; i < partitions_count(); i++) {
-        struct guest *g = partition_guest(i);
+    for (unsigned i = 0; i < guests_count(); i++) {
+        struct guest *g = guest_get(i);
         char where[64];
         int n = 0;
         uint64_t run = 0;
@@ -67,12 +68,12 @@ static void stats(struct guest *g)
 {
     kprintf("%s: %s, instance %u, %lu exits, %lu IPIs to no vCPU\n", g->name,
             guest_state_name(g), g->instance, guest_exit_total(g), g->ipis_dropped);
-    for (unsigned r = 0; r <= EXIT_REASON_MAX; r++) {
+    for (unsigned r = 0; r <= EXIT_REASON_COUNT; r++) {
         uint64_t count = guest_exits(g, r);
         if (!count)
             continue;
         kprintf("  %-28s %10lu exits %8lu cycles/exit\n",
-                r < EXIT_REASON_MAX ? vmexit_name(r) : "other", count,
+                r < EXIT_REASON_COUNT ? vmx_exit_name(r) : "other", count,
                 guest_exit_cycles(g, r) / count);
     }
     static const char *const states[] = { "stopped", "runnable", "running", "blocked" };
@@ -103,7 +104,7 @@ static void run(const char *text)
         list();
         return;
     }
-    struct guest *g = partition_find(cmd.arg);
+    struct guest *g = guest_find(cmd.arg);
     if (!g) {
         kprintf("no guest named '%s' (list shows them)\n", cmd.arg);
         return;
@@ -114,17 +115,17 @@ static void run(const char *text)
         stats(g);
         break;
     case SHELL_CMD_STOP:
-        rc = partition_stop(g, "stopped by the operator");
+        rc = mgmt_stop(g, "stopped by the operator");
         if (rc)
             kprintf("%s is not running\n", g->name);
         break;
     case SHELL_CMD_START:
-        rc = partition_request_start(g, "started by the operator");
+        rc = mgmt_start(g, "started by the operator");
         if (rc)
             kprintf("%s is already running (restart %s starts it again)\n", g->name, g->name);
         break;
     case SHELL_CMD_RESTART:
-        partition_restart(g, "restarted by the operator");
+        mgmt_restart(g, "restarted by the operator");
         break;
     case SHELL_CMD_CONSOLE:
         if (!g->cfg->has_serial) {

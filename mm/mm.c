@@ -8,17 +8,21 @@
 #include <hv/pmm.h>
 #include <hv/heap.h>
 #include <hv/boot_info.h>
-#include <hv/console.h>
+#include <hv/log.h>
 #include <hv/layout.h>
 #include <hv/spinlock.h>
 #include <hv/string.h>
+
+/* Physical minus linked address of the core image; core/entry.asm sets
+ * it before kmain (include/hv/layout.h). In .data: set before any C runs. */
+uint64_t kernel_load_delta __attribute__((section(".data")));
 
 static struct pmm pmm;
 static struct heap heap;
 static spinlock_t pmm_lock = SPINLOCK_INIT;
 static spinlock_t heap_lock = SPINLOCK_INIT;
 
-void mm_init(const struct boot_info *bi)
+bool mm_init(const struct boot_info *bi)
 {
     struct pmm_range reserved[BOOT_MODULES_MAX + 2];
     size_t n = 0;
@@ -33,7 +37,8 @@ void mm_init(const struct boot_info *bi)
 
     int rc = pmm_init(&pmm, bi->mmap, bi->mmap_count, reserved, n);
     if (rc < 0)
-        panic("mm: the firmware memory map holds no usable memory (error %d)", rc);
+        kprintf("mm: the firmware memory map holds no usable memory (error %d)\n", rc);
+    return rc >= 0;
 }
 
 void mm_print_summary(void)

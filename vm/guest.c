@@ -1,13 +1,12 @@
-/* Guest life cycle and I/O device registry (include/hv/guest.h). */
+/* The guest object (include/hv/guest.h): stopping it, its exit counts,
+ * its memory as the host sees it, and its output line. */
 #include <hv/guest.h>
 #include <hv/guest_layout.h>
 #include <hv/config.h>
-#include <hv/console.h>
+#include <hv/log.h>
 #include <hv/fmt.h>
 #include <hv/layout.h>
-#include <hv/vdev.h>
-#include <arch/vmexit.h>
-#include <hv/sched.h>
+#include <arch/percpu.h>
 #include <stdarg.h>
 
 void guest_stop(struct guest *g, int status, const char *fmt, ...)
@@ -19,7 +18,7 @@ void guest_stop(struct guest *g, int status, const char *fmt, ...)
         spin_unlock_irqrestore(&g->lock, f);
         return;
     }
-    vuart_flush(g);
+    guest_log_flush(g);
     va_start(ap, fmt);
     hv_vsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
     va_end(ap);
@@ -34,8 +33,15 @@ void guest_stop(struct guest *g, int status, const char *fmt, ...)
     spin_unlock_irqrestore(&g->lock, f);
     kprintf("guest %s stopped: %s (status %d)\n", g->name, g->stop_reason, status);
     guest_print_exits(g);
-    /* Its vCPUs on other CPUs leave guest mode and are let go. */
-    schedule_guest_stopped(g);
+    /* The run loops of its vCPUs' CPUs see the state and let them go;
+     * CPU 0 decides on_idle once every guest has stopped. */
+    for (unsigned i = 0; i < g->vcpu_count; i++) {
+        struct percpu *pc = __atomic_load_n(&g->vcpus[i]->cpu, __ATOMIC_ACQUIRE);
+        if (pc)
+            cpu_kick(pc);
+    }
+    if (percpu_get(0))
+        cpu_kick(percpu_get(0));
 }
 
 const char *guest_state_name(const struct guest *g)
@@ -64,14 +70,6 @@ uint64_t guest_exit_cycles(const struct guest *g, unsigned reason)
     return n;
 }
 
-uint64_t vcpu_exit_total(const struct vcpu *v)
-{
-    uint64_t n = 0;
-    for (unsigned r = 0; r < VCPU_EXIT_SLOTS; r++)
-        n += v->exit_count[r];
-    return n;
-}
-
 uint64_t guest_exit_total(const struct guest *g)
 {
     uint64_t n = 0;
@@ -86,12 +84,12 @@ void guest_print_exits(const struct guest *g)
     char line[400];
     int n = hv_snprintf(line, sizeof(line), "guest %s: %lu exits", g->name, guest_exit_total(g));
     const char *sep = ": ";
-    for (unsigned r = 0; r <= EXIT_REASON_MAX && n > 0 && (size_t)n < sizeof(line); r++) {
+    for (unsigned r = 0; r <= EXIT_REASON_COUNT && n > 0 && (size_t)n < sizeof(line); r++) {
         uint64_t count = guest_exits(g, r);
         if (!count)
             continue;
         n += hv_snprintf(line + n, sizeof(line) - (size_t)n, "%s%s %lu", sep,
-                         r < EXIT_REASON_MAX ? vmexit_name(r) : "other", count);
+                         r < EXIT_REASON_COUNT ? vmx_exit_name(r) : "other", count);
         sep = ", ";
     }
     kprintf("%s\n", line);
@@ -105,23 +103,44 @@ void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len)
     return phys_to_ptr(g->ram_hpa + off);
 }
 
-bool guest_add_io(struct guest *g, const struct io_device *d)
+/* Callers hold the log lock. */
+static void flush_locked(struct guest *g)
 {
-    if (g->io_count == GUEST_MAX_IO || d->count == 0 || d->base + d->count > 0x10000)
-        return false;
-    for (unsigned i = 0; i < g->io_count; i++) {
-        const struct io_device *o = &g->io[i];
-        if (d->base < o->base + o->count && o->base < d->base + d->count)
-            return false;
+    struct guest_log *l = &g->log;
+    if (l->len) {
+        kprintf("[%s] %.*s\n", g->name, (int)l->len, l->line);
+        l->len = 0;
     }
-    g->io[g->io_count++] = *d;
-    return true;
 }
 
-const struct io_device *guest_find_io(const struct guest *g, uint16_t port)
+void guest_log_flush(struct guest *g)
 {
-    for (unsigned i = 0; i < g->io_count; i++)
-        if (port >= g->io[i].base && port < g->io[i].base + g->io[i].count)
-            return &g->io[i];
-    return NULL;
+    uint64_t f = spin_lock_irqsave(&g->log.lock);
+    flush_locked(g);
+    spin_unlock_irqrestore(&g->log.lock, f);
+}
+
+void guest_log_putc(struct guest *g, char c)
+{
+    struct guest_log *l = &g->log;
+    uint64_t f = spin_lock_irqsave(&l->lock);
+    if (c == '\n') {
+        flush_locked(g);
+    } else if (c != '\r') {
+        /* Control characters would let a guest repaint the operator's
+         * terminal: show them as '?'. */
+        if ((unsigned char)c < 0x20 && c != '\t')
+            c = '?';
+        l->line[l->len++] = c;
+        if (l->len == sizeof(l->line))
+            flush_locked(g);
+    }
+    spin_unlock_irqrestore(&l->lock, f);
+}
+
+void guest_log_reset(struct guest *g)
+{
+    uint64_t f = spin_lock_irqsave(&g->log.lock);
+    g->log.len = 0;
+    spin_unlock_irqrestore(&g->log.lock, f);
 }

@@ -10,7 +10,7 @@
 bits 64
 section .text
 
-; struct guest_regs layout (include/arch/vcpu.h)
+; struct guest_regs layout (include/hv/vcpu.h)
 %define R_RAX 0
 %define R_RBX 8
 %define R_RCX 16

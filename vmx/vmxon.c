@@ -5,10 +5,16 @@
  * reason in struct vmx_cpu for the caller to print.
  */
 #include <arch/vmx.h>
+#include <arch/vmx_ops.h>
 #include <arch/cpu.h>
 #include <arch/msr.h>
 #include <hv/fmt.h>
 #include <hv/string.h>
+#include <hv/log.h>
+#include <hv/mm.h>
+#include <hv/layout.h>
+#include <arch/percpu.h>
+#include <arch/vmx_controls.h>
 
 #define CPUID1_ECX_HYPERVISOR BIT(31)
 
@@ -87,58 +93,12 @@ static const struct msr_slot *vmx_read_msrs(struct vmx_msrs *m)
     return NULL;
 }
 
-/* SDM Vol. 3C 31.2: VMfailInvalid sets CF, VMfailValid sets ZF. */
-enum vmx_result { VMX_OK, VMX_FAIL_INVALID, VMX_FAIL_VALID, VMX_FAULT };
-
-static enum vmx_result flags_result(bool cf, bool zf)
-{
-    return cf ? VMX_FAIL_INVALID : zf ? VMX_FAIL_VALID : VMX_OK;
-}
-
-/* VMXON raises #GP or #UD for conditions checked beforehand (SDM Vol. 3C
- * 31.3 VMXON), but also for some we cannot see, e.g. A20M or an emulator
- * that disagrees with its own MSRs. An exception-table entry (as used by
- * rdmsr_safe in arch/x86/idt.c) turns that into a failure instead of a
- * stopped CPU. */
-static enum vmx_result vmxon(uint64_t phys)
-{
-    bool cf, zf;
-    int fault = 0;
-
-    __asm__ volatile("1: vmxon %[pa]\n"
-                     "2:\n"
-                     ".pushsection .extable, \"a\"\n"
-                     ".quad 1b, 3f\n"
-                     ".popsection\n"
-                     ".pushsection .text.fixup, \"ax\"\n"
-                     "3: movl $1, %[fault]\n"
-                     "jmp 2b\n"
-                     ".popsection"
-                     : "=@ccc"(cf), "=@ccz"(zf), [fault] "+r"(fault)
-                     : [pa] "m"(phys)
-                     : "memory");
-    return fault ? VMX_FAULT : flags_result(cf, zf);
-}
-
-static enum vmx_result vmxoff(void)
-{
-    bool cf, zf;
-
-    __asm__ volatile("vmxoff" : "=@ccc"(cf), "=@ccz"(zf) : : "memory");
-    return flags_result(cf, zf);
-}
-
 /* The VM-instruction error of the current VMCS (SDM Vol. 3C 31.4); 0 if
  * it cannot be read. */
 static uint32_t vm_insn_error(void)
 {
     uint64_t val = 0;
-    bool cf, zf;
-
-    __asm__ volatile("vmread %[field], %[val]"
-                     : [val] "=rm"(val), "=@ccc"(cf), "=@ccz"(zf)
-                     : [field] "r"((uint64_t)VMCS_VM_INSTRUCTION_ERROR));
-    return (cf || zf) ? 0 : (uint32_t)val;
+    return vmx_vmread(VMCS_VM_INSTRUCTION_ERROR, &val) ? (uint32_t)val : 0;
 }
 
 static int vmx_feature_control(struct vmx_cpu *v)
@@ -235,7 +195,7 @@ int vmx_cpu_enable(struct vmx_cpu *v, void *region, uint64_t region_phys)
     if (new_cr4 != cr4)
         write_cr4(new_cr4);
 
-    enum vmx_result r = vmxon(region_phys);
+    enum vmx_status r = vmx_vmxon(region_phys);
     if (r == VMX_OK) {
         v->on = true;
         v->vmxon_region = region;
@@ -272,7 +232,7 @@ int vmx_cpu_disable(struct vmx_cpu *v)
 {
     if (!v->on)
         return 0;
-    enum vmx_result r = vmxoff();
+    enum vmx_status r = vmx_vmxoff();
     if (r != VMX_OK) {
         /* SDM Vol. 3C 31.3 VMXOFF: fails under the dual-monitor treatment
          * of SMIs and SMM; still in VMX operation, so CR4.VMXE stays. */
@@ -286,4 +246,40 @@ int vmx_cpu_disable(struct vmx_cpu *v)
     v->vmxon_region = NULL;
     v->vmxon_phys = 0;
     return 0;
+}
+
+/* Leave VMX root before a CPU halts for good (arch/x86: cpu_on_halt). */
+static void vmx_cpu_off(struct percpu *pc)
+{
+    vmx_cpu_disable(&pc->vmx);
+}
+
+void vmx_cpu_bringup(struct percpu *pc)
+{
+    void *region = page_alloc(1);
+
+    cpu_on_halt(vmx_cpu_off);
+    if (!region) {
+        kprintf("vmx: cpu%u apic %u: VMX off: no memory for the VMXON region\n",
+                pc->index, pc->apic_id);
+        return;
+    }
+    if (vmx_cpu_enable(&pc->vmx, region, kva_to_phys(region)) == 0) {
+        kprintf("vmx: cpu%u apic %u: VMX on (VMCS revision %#x)\n",
+                pc->index, pc->apic_id, pc->vmx.caps.revision_id);
+        /* A missing required feature is said once, at start-up. */
+        struct vmx_controls ctl;
+        char why[128];
+        if (vmx_controls_compute(&pc->vmx.caps, &ctl, why, sizeof(why)))
+            kprintf("vmx: cpu%u apic %u: cannot run guests: %s\n", pc->index, pc->apic_id, why);
+        if (pc->index == 0) {
+            char line[256];
+            vmx_caps_summary(&pc->vmx.caps, line, sizeof(line));
+            kprintf("vmx: features: %s\n", line);
+        }
+    } else {
+        kprintf("vmx: cpu%u apic %u: VMX off: %s\n", pc->index, pc->apic_id,
+                pc->vmx.reason);
+        page_free(region, 1);
+    }
 }

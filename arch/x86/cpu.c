@@ -1,15 +1,14 @@
 /*
  * Per-CPU bring-up shared by the BSP and the APs, in one fixed order:
- * descriptor tables (done by the caller), LAPIC, per-CPU timer, VMX.
+ * descriptor tables (done by the caller), LAPIC, per-CPU timer. VMX comes
+ * next, from the layer above (vmx/vmxon.c), in core/main.c's order.
  */
 #include <arch/percpu.h>
 #include <arch/lapic.h>
 #include <arch/idt.h>
 #include <arch/cpu.h>
 #include <arch/tsc.h>
-#include <arch/vmx.h>
-#include <arch/vmx_controls.h>
-#include <hv/console.h>
+#include <hv/log.h>
 #include <hv/layout.h>
 #include <hv/mm.h>
 
@@ -31,9 +30,18 @@ static void timer_tick(struct regs *r)
     lapic_eoi();
 }
 
+/* A kick only brings the CPU out of guest mode or HLT; the loop it
+ * returns to looks at what changed. */
+static void kick_handler(struct regs *r)
+{
+    (void)r;
+    lapic_eoi();
+}
+
 void cpu_irq_init(void)
 {
     irq_register(VEC_TIMER, timer_tick);
+    irq_register(VEC_KICK, kick_handler);
     irq_register(VEC_NMI, smp_nmi);
 }
 
@@ -50,37 +58,6 @@ static bool timer_check(struct percpu *pc)
     return pc->timer_ticks >= TIMER_PROOF_TICKS;
 }
 
-static void vmx_bringup(struct percpu *pc)
-{
-    void *region = page_alloc(1);
-
-    if (!region) {
-        kprintf("vmx: cpu%u apic %u: VMX off: no memory for the VMXON region\n",
-                pc->index, pc->apic_id);
-        return;
-    }
-    if (vmx_cpu_enable(&pc->vmx, region, kva_to_phys(region)) == 0) {
-        kprintf("vmx: cpu%u apic %u: VMX on (VMCS revision %#x)\n",
-                pc->index, pc->apic_id, pc->vmx.caps.revision_id);
-        /* A missing required feature is said once, at start-up. */
-        struct vmx_controls ctl;
-        char why[128];
-        if (vmx_controls_compute(&pc->vmx.caps, &ctl, why, sizeof(why)))
-            kprintf("vmx: cpu%u apic %u: cannot run guests: %s\n", pc->index, pc->apic_id, why);
-        if (pc->index == 0) {
-            char line[256];
-            vmx_caps_summary(&pc->vmx.caps, line, sizeof(line));
-            kprintf("vmx: features: %s\n", line);
-        }
-    } else {
-        kprintf("vmx: cpu%u apic %u: VMX off: %s\n", pc->index, pc->apic_id,
-                pc->vmx.reason);
-        page_free(region, 1);
-    }
-}
-
-int cpu_crash_test = -1;
-
 void cpu_bringup(struct percpu *pc)
 {
     lapic_init();
@@ -95,10 +72,30 @@ void cpu_bringup(struct percpu *pc)
     kprintf("cpu%u: apic %u online (%s), timer %s\n", pc->index, pc->apic_id,
             lapic_x2apic() ? "x2APIC" : "xAPIC",
             timer_ok ? "ticking" : "NOT ticking: no timer interrupts within 100 ms");
-    vmx_bringup(pc);
+}
 
-    if (cpu_crash_test == (int)pc->index) {
-        kprintf("cpu%u: crash_cpu=%u: executing an invalid instruction\n", pc->index, pc->index);
-        __asm__ volatile("ud2");
-    }
+void cpu_kick(struct percpu *pc)
+{
+    pc->resched = 1;
+    if (pc != this_cpu())
+        lapic_send_ipi(pc->apic_id, VEC_KICK);
+}
+
+void cpu_poke(struct percpu *pc)
+{
+    if (pc != this_cpu())
+        lapic_send_ipi(pc->apic_id, VEC_KICK);
+}
+
+static void (*halt_hook)(struct percpu *pc);
+
+void cpu_on_halt(void (*fn)(struct percpu *pc))
+{
+    halt_hook = fn;
+}
+
+void cpu_halt_prepare(void)
+{
+    if (halt_hook)
+        halt_hook(this_cpu());
 }

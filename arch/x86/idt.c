@@ -8,8 +8,7 @@
 #include <arch/percpu.h>
 #include <arch/lapic.h>
 #include <arch/pic.h>
-#include <hv/console.h>
-#include <hv/sched.h>
+#include <hv/log.h>
 #include <hv/string.h>
 
 struct idt_gate {
@@ -106,8 +105,10 @@ static __noreturn void fatal_exception(struct regs *r)
     dump_regs(r);
     kprintf("cpu%u stopped\n", idx);
     if (pc) {
-        pc->state = CPU_FAILED;
-        schedule_cpu_failed(pc);
+        /* The scheduler of another CPU stops the guests that ran here
+         * (sched/run.c): the state is the request, the kicks wake them. */
+        __atomic_store_n(&pc->state, CPU_FAILED, __ATOMIC_RELEASE);
+        smp_kick_others();
     }
     cpu_halt_forever();
 }

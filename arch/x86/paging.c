@@ -8,7 +8,8 @@
 #include <arch/paging.h>
 #include <arch/cpu.h>
 #include <hv/boot_info.h>
-#include <hv/console.h>
+#include <hv/log.h>
+#include <hv/smp.h>
 #include <hv/layout.h>
 #include <hv/mm.h>
 

@@ -7,12 +7,11 @@
  */
 #include <hv/power.h>
 #include <hv/acpi.h>
-#include <hv/console.h>
+#include <hv/log.h>
 #include <hv/layout.h>
 #include <hv/smp.h>
 #include <arch/cpu.h>
 #include <arch/tsc.h>
-#include <arch/vmx.h>
 #include <arch/percpu.h>
 
 #define SLP_EN      BIT(13)
@@ -35,7 +34,7 @@ static void quiesce(void)
     irq_disable();
     smp_stop_others();
     mdelay(10);
-    vmx_cpu_disable(&this_cpu()->vmx);
+    cpu_halt_prepare();
 }
 
 static void acpi_enable_mode(const struct acpi_fadt *f)

@@ -5,17 +5,16 @@
  * since they share the trampoline's parameter block; an AP that does not
  * answer within its deadline is reported and skipped, never waited on.
  */
+#include <stdarg.h>
 #include <arch/percpu.h>
 #include <arch/lapic.h>
 #include <arch/cpu.h>
 #include <arch/tsc.h>
 #include <arch/idt.h>
-#include <hv/console.h>
+#include <hv/log.h>
 #include <hv/layout.h>
 #include <hv/mm.h>
 #include <hv/string.h>
-#include <hv/partition.h>
-#include <hv/sched.h>
 
 struct trampoline_params {
     uint64_t gdt[3];
@@ -34,8 +33,8 @@ struct trampoline_params {
 
 extern const char trampoline_start[], trampoline_end[], trampoline_params[];
 
-struct percpu *cpus[MAX_CPUS];
-unsigned cpu_count;
+static struct percpu *cpus[MAX_CPUS];
+static unsigned cpu_count;
 static volatile bool stop_requested;
 
 /* How long an AP gets from its first STARTUP to running C code. */
@@ -69,7 +68,7 @@ void smp_nmi(struct regs *r)
     }
     /* Leave VMX root too: INIT is blocked there (SDM Vol. 3C 24.8), and a
      * reset or the next owner of the machine expects CPUs that answer it. */
-    vmx_cpu_disable(&this_cpu()->vmx);
+    cpu_halt_prepare();
     this_cpu()->state = CPU_STOPPED;
     cpu_halt_forever();
 }
@@ -88,6 +87,30 @@ void smp_stop_others(void)
     }
 }
 
+struct percpu *percpu_get(unsigned index)
+{
+    return index < cpu_count ? cpus[index] : NULL;
+}
+
+unsigned percpu_count(void)
+{
+    return cpu_count;
+}
+
+void percpu_add(struct percpu *pc)
+{
+    if (cpu_count < MAX_CPUS)
+        cpus[cpu_count++] = pc;
+}
+
+void smp_kick_others(void)
+{
+    unsigned me = smp_cpu_index();
+    for (unsigned i = 0; i < cpu_count; i++)
+        if (cpus[i] && i != me && cpus[i]->state == CPU_ONLINE)
+            lapic_send_ipi(cpus[i]->apic_id, VEC_KICK);
+}
+
 struct percpu *percpu_alloc(unsigned index, uint32_t apic_id)
 {
     struct percpu *pc = page_alloc((sizeof(*pc) + PAGE_SIZE - 1) / PAGE_SIZE);
@@ -103,13 +126,13 @@ struct percpu *percpu_alloc(unsigned index, uint32_t apic_id)
     return pc;
 }
 
+static void (*ap_main_fn)(struct percpu *pc);
+
 static __noreturn void ap_entry(struct percpu *pc)
 {
     cpu_init_tables(pc);
     pc->state = CPU_ALIVE;      /* the BSP may reuse the trampoline now */
-    cpu_bringup(pc);
-    pc->state = CPU_ONLINE;
-    schedule_run(pc);
+    ap_main_fn(pc);
     for (;;) {
         irq_enable();
         cpu_halt();
@@ -146,8 +169,9 @@ static bool start_ap(struct percpu *pc, uint64_t tramp, struct trampoline_params
     return false;
 }
 
-void smp_start_aps(void)
+void smp_start_aps(void (*ap_main)(struct percpu *pc))
 {
+    ap_main_fn = ap_main;
     uint64_t tramp = page_alloc_low();
     size_t len = (size_t)(trampoline_end - trampoline_start);
 
@@ -177,4 +201,18 @@ void smp_start_aps(void)
         if (!start_ap(pc, tramp, tp))
             kprintf("smp: cpu%u (apic %u) did not start; skipped\n", pc->index, pc->apic_id);
     }
+}
+
+__noreturn void panic(const char *fmt, ...)
+{
+    va_list ap;
+
+    irq_disable();
+    kprintf("\nPANIC on cpu%u: ", smp_cpu_index());
+    va_start(ap, fmt);
+    kvprintf(fmt, ap);
+    va_end(ap);
+    kprintf("\n");
+    smp_stop_others();
+    cpu_halt_forever();
 }

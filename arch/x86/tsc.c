@@ -6,7 +6,7 @@
 #include <arch/tsc.h>
 #include <arch/cpu.h>
 #include <hv/acpi.h>
-#include <hv/console.h>
+#include <hv/log.h>
 #include <hv/layout.h>
 
 #define PM_TIMER_HZ 3579545ULL

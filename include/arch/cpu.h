@@ -4,6 +4,14 @@
 
 #include <hv/compiler.h>
 
+/* Exception vectors (SDM Vol. 3A 7.15, table 7-1). */
+#define X86_EXC_DB  1
+#define X86_EXC_NMI 2
+#define X86_EXC_UD  6
+#define X86_EXC_GP  13
+#define X86_EXC_PF  14
+#define X86_EXC_MC  18
+
 struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };
 
 static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
@@ -28,7 +36,7 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 }
 
 /* RDMSR that survives a #GP (absent MSR): returns false instead of faulting.
- * Implemented with the exception fixup table in arch/x86/exceptions.c. */
+ * Implemented with the exception fixup table in arch/x86/idt.c. */
 bool rdmsr_safe(uint32_t msr, uint64_t *val);
 bool wrmsr_safe(uint32_t msr, uint64_t val);
 

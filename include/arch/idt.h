@@ -15,7 +15,7 @@ struct regs {
 
 #define VEC_NMI          2
 #define VEC_TIMER        0x20
-#define VEC_IPI_STOP     0xf0
+#define VEC_KICK         0xf1   /* host IPI: leave guest mode, look at the run queue */
 #define VEC_SPURIOUS     0xff
 
 typedef void (*irq_handler_t)(struct regs *r);

@@ -5,6 +5,10 @@
 #define MSR_IA32_APIC_BASE            0x01b
 #define MSR_IA32_FEATURE_CONTROL      0x03a
 #define MSR_IA32_TSC_DEADLINE         0x6e0
+/* x2APIC registers: MSR 0x800 + offset / 16 (SDM Vol. 3A 11.12.1.2). */
+#define MSR_X2APIC_FIRST              0x800
+#define MSR_X2APIC_LAST               0x8ff
+#define MSR_X2APIC_ICR                0x830
 #define MSR_IA32_MISC_ENABLE          0x1a0
 #define MSR_IA32_PAT                  0x277
 #define MSR_PLATFORM_INFO             0x0ce

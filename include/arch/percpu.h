@@ -63,12 +63,17 @@ struct percpu {
     struct vcpu *attached[PERCPU_MAX_VCPUS];
     unsigned nattached;
     struct vcpu *current_vmcs;      /* the vCPU whose VMCS is current here */
+    struct vcpu *volatile in_guest; /* the vCPU in guest mode here (exit/run.c) */
     volatile uint32_t resched;      /* pick again at the next chance */
     bool console;                   /* polls the operator console */
 };
 
-extern struct percpu *cpus[MAX_CPUS];
-extern unsigned cpu_count;          /* slots filled from the MADT */
+/* The CPU table, filled from the MADT (the BSP first) by percpu_add. */
+struct percpu *percpu_get(unsigned index);     /* NULL past the end */
+unsigned percpu_count(void);
+void percpu_add(struct percpu *pc);
+/* VEC_KICK to every other online CPU. */
+void smp_kick_others(void);
 
 static inline struct percpu *this_cpu(void)
 {
@@ -79,16 +84,25 @@ static inline struct percpu *this_cpu(void)
 
 /* Set up GDT, TSS and IDT on the running CPU and point GS at `pc`. */
 void cpu_init_tables(struct percpu *pc);
-/* Per-CPU early init shared by BSP and APs: tables, LAPIC, timer, VMX. */
+/* Per-CPU early init shared by BSP and APs: LAPIC and its timer. */
 void cpu_bringup(struct percpu *pc);
-/* Diagnostics (command line crash_cpu=N): CPU N faults after bring-up, to
- * show that an exception stops only the CPU that takes it. -1: off. */
-extern int cpu_crash_test;
+/* Make `pc` look at its run queue again: set its resched flag and, if it
+ * is another CPU, send it VEC_KICK (out of guest mode or HLT). */
+void cpu_kick(struct percpu *pc);
+/* Only the IPI: `pc` leaves guest mode (to take a posted event) and goes
+ * on with what it ran. */
+void cpu_poke(struct percpu *pc);
+/* What a CPU does before it halts for good (panic, power-off, reset):
+ * set once by the layer that put it in a state INIT cannot break (VMX
+ * root, SDM Vol. 3C 24.8), run by cpu_halt_prepare on that CPU. */
+void cpu_on_halt(void (*fn)(struct percpu *pc));
+void cpu_halt_prepare(void);
 /* Register the core's own interrupt handlers (BSP, once). */
 void cpu_irq_init(void);
 
 struct percpu *percpu_alloc(unsigned index, uint32_t apic_id);
-void smp_start_aps(void);
+/* Start the APs; each runs ap_main(its percpu) once its tables are up. */
+void smp_start_aps(void (*ap_main)(struct percpu *pc));
 struct regs;
 void smp_nmi(struct regs *r);
 

@@ -8,6 +8,7 @@
 #define ARCH_VMCS_H
 
 #include <hv/compiler.h>
+#include <arch/vmx_ops.h>
 
 /* 16-bit fields */
 #define VMCS_VPID                    0x0000
@@ -139,31 +140,28 @@
 #define VMCS_HOST_RSP                0x6c14
 #define VMCS_HOST_RIP                0x6c16
 
+/* VM-entry and VM-exit interruption information (SDM Vol. 3C 25.8.3,
+ * 25.9.2) and IDT-vectoring information (25.9.3). */
+#define INTR_INFO_VECTOR(i)      ((i) & 0xffu)
+#define INTR_INFO_TYPE(i)        ((i) & (7u << 8))
+#define INTR_INFO_DELIVER_CODE   BIT(11)
+#define INTR_INFO_VALID          BIT(31)
+#define INTR_TYPE_EXT_INTR       (0u << 8)
+#define INTR_TYPE_NMI            (2u << 8)
+#define INTR_TYPE_HW_EXC         (3u << 8)
+#define INTR_TYPE_SW_INTR        (4u << 8)
+
+/* Guest interruptibility state (SDM Vol. 3C 25.4.2, table 25-3). */
+#define INTERRUPTIBILITY_STI     BIT(0)
+#define INTERRUPTIBILITY_MOV_SS  BIT(1)
+#define INTERRUPTIBILITY_NMI     BIT(3)
+
 #define VMCS_WIDTH(f)   (((f) >> 13) & 3)
 #define VMCS_W16  0
 #define VMCS_W64  1
 #define VMCS_W32  2
 #define VMCS_WNAT 3
 
-/* Raw VMREAD/VMWRITE; false on VMfail (the caller reports). */
-/* VMWRITE/VMREAD; false on VMfail (SDM Vol. 3C 31.2: CF or ZF set).
- * Inline: they are on every exit path (make bench). */
-static inline bool vmcs_write_raw(uint32_t field, uint64_t value)
-{
-    bool ok;
-    __asm__ volatile("vmwrite %2, %1" : "=@cca"(ok) : "r"((uint64_t)field), "rm"(value)
-                     : "memory");
-    return ok;
-}
-
-static inline bool vmcs_read_raw(uint32_t field, uint64_t *value)
-{
-    bool ok;
-    uint64_t v;
-    __asm__ volatile("vmread %2, %1" : "=@cca"(ok), "=rm"(v) : "r"((uint64_t)field));
-    *value = v;
-    return ok;
-}
 /* Report a failed access: field, value, VM-instruction error. Stops only
  * the guest (the caller decides); never silent. */
 void vmcs_report_failure(const char *op, uint32_t field, uint64_t value, const char *caller);
@@ -176,7 +174,7 @@ void vmcs_report_width(uint32_t field, unsigned width, const char *caller);
     {                                                                               \
         if (VMCS_WIDTH(f) != (width))                                               \
             vmcs_report_width(f, width, caller);                                    \
-        else if (!vmcs_write_raw(f, v))                                             \
+        else if (!vmx_vmwrite(f, v))                                             \
             vmcs_report_failure("VMWRITE", f, v, caller);                           \
     }                                                                               \
     static inline type __vmcs_read##name(uint32_t f, const char *caller)            \
@@ -184,7 +182,7 @@ void vmcs_report_width(uint32_t field, unsigned width, const char *caller);
         uint64_t v = 0;                                                             \
         if (VMCS_WIDTH(f) != (width))                                               \
             vmcs_report_width(f, width, caller);                                    \
-        else if (!vmcs_read_raw(f, &v))                                             \
+        else if (!vmx_vmread(f, &v))                                             \
             vmcs_report_failure("VMREAD", f, 0, caller);                            \
         return (type)v;                                                             \
     }
@@ -206,5 +204,21 @@ VMCS_ACCESSORS(nat, uint64_t, VMCS_WNAT)
 #define vmcs_read32(f)      ({ VMCS_CHECK(f, VMCS_W32); __vmcs_read32(f, __func__); })
 #define vmcs_read64(f)      ({ VMCS_CHECK(f, VMCS_W64); __vmcs_read64(f, __func__); })
 #define vmcs_readnat(f)     ({ VMCS_CHECK(f, VMCS_WNAT); __vmcs_readnat(f, __func__); })
+
+/* Any field, its width taken from the encoding (fields from tables). */
+uint64_t vmcs_read_any(uint32_t field);
+void vmcs_write_any(uint32_t field, uint64_t value);
+
+struct percpu;
+struct vmx_caps;
+/* Host state of the running CPU `pc` (SDM Vol. 3C 26.2.2-26.2.4). */
+void vmcs_write_host_state(struct percpu *pc);
+/* Guest start states: flat 32-bit protected mode without paging
+ * (multiboot), and real mode at CS:IP with RSP 0xfffe. */
+void vmcs_guest_flat32(void);
+void vmcs_guest_real(uint16_t cs, uint16_t ip);
+/* INVEPT and INVVPID for one guest context, by what the CPU supports
+ * (SDM Vol. 3C 29.4.3); false (and reported) if one failed. */
+bool vmcs_invalidate_tlb(const struct vmx_caps *c, uint64_t eptp, uint16_t vpid);
 
 #endif

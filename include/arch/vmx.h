@@ -44,4 +44,9 @@ int vmx_cpu_enable(struct vmx_cpu *v, void *region, uint64_t region_phys);
  */
 int vmx_cpu_disable(struct vmx_cpu *v);
 
+/* The running CPU's VMX start, with its report line ("vmx: cpu1 apic 1:
+ * VMX on ..."); also makes every CPU leave VMX root before it halts. */
+struct percpu;
+void vmx_cpu_bringup(struct percpu *pc);
+
 #endif

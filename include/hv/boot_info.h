@@ -83,4 +83,9 @@ struct boot_info {
     struct boot_module modules[BOOT_MODULES_MAX];
 };
 
+/* The core's copy of the hand-over structure (boot/boot_info.c): from a
+ * multiboot2 loader (GRUB) or from hvboot; false (reason printed) when
+ * neither is recognisable. */
+bool boot_info_take(uint64_t magic, uint64_t info, struct boot_info *out);
+
 #endif

@@ -8,6 +8,7 @@
 
 #define HC_VERSION        0     /* -> RAX = (major << 16) | (minor << 8) | patch */
 #define HC_CONSOLE_WRITE  1     /* RBX = guest-physical buffer, RCX = length (<= 4096) */
+#define HC_CONSOLE_MAX    4096
 #define HC_STOP           2     /* RBX = status: the guest stops */
 #define HC_INSTANCE       3     /* -> RAX = 1 for a guest's first run, +1 per restart */
 /* Management (only the guest configured with management = yes; others get
@@ -17,6 +18,9 @@
 #define HC_GUEST_STOP     18    /* RBX = index: stop it (status 0) */
 #define HC_GUEST_START    19    /* RBX = index: start a stopped guest again */
 #define HC_GUEST_RESTART  20    /* RBX = index: stop if running, then start */
+
+/* HC_VERSION's answer: 0.2.0, the management calls. */
+#define HC_ABI_VERSION    ((0u << 16) | (2u << 8) | 0u)
 
 #define HC_OK       0
 #define HC_ENOSYS   (-38)       /* unknown function */
@@ -42,8 +46,6 @@ struct hc_guest_info {
     uint64_t exits;
     uint64_t run_ticks;         /* TSC ticks its vCPUs ran */
 };
-#include <arch/vmexit.h>
-enum exit_action hypercall_handle(struct vcpu *v);
 #endif
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * Where the core lives. The image is linked at KERNEL_VBASE + LOAD_BASE
  * (the boot code at LOAD_BASE itself) and may be loaded at LOAD_BASE plus
- * any multiple of 2 MiB; boot/entry.asm maps the high half accordingly and
+ * any multiple of 2 MiB; core/entry.asm maps the high half accordingly and
  * records the difference in kernel_load_delta. All other memory is
  * identity-mapped, so a physical address is also a valid pointer.
  */

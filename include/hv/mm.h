@@ -8,7 +8,8 @@ struct boot_info;
 
 /* Build the page allocator from the boot memory map, keeping the core
  * image, the boot modules and everything not usable out of it. */
-void mm_init(const struct boot_info *bi);
+/* False (with the reason printed) when no memory is usable. */
+bool mm_init(const struct boot_info *bi);
 void mm_print_summary(void);
 
 /* Zeroed, page-aligned runs of identity-mapped pages; NULL when out. */

@@ -12,5 +12,7 @@ unsigned smp_cpu_index(void);
 unsigned smp_online_count(void);
 /* Send every other online CPU to a permanent halt (panic, power-off). */
 void smp_stop_others(void);
+/* Stop every CPU with a message (arch/x86/smp.c). */
+__noreturn void panic(const char *fmt, ...) __printf(1, 2);
 
 #endif

@@ -4,7 +4,7 @@
 # and the freestanding C headers, so it builds for the host unchanged.
 # Each tests/unit/test_NAME.c becomes one binary linked with all of them.
 
-PURE_SRCS := lib/fmt.c lib/strlcpy.c config/config.c lib/pf2.c vmx/caps.c lib/cmdline.c drivers/acpi.c drivers/acpi_aml.c drivers/acpi_describe.c mm/pmm.c mm/heap.c boot/mb2_parse.c guest/image.c arch/x86/insn_decode.c vmx/ept.c vmx/controls.c vmx/vmsr.c vmx/gpt.c dm/vlapic.c sched/policy.c mgmt/shell_parse.c guest/layout.c
+PURE_SRCS := lib/fmt.c lib/strlcpy.c config/config.c lib/pf2.c vmx/caps.c lib/cmdline.c drivers/acpi.c drivers/acpi_aml.c drivers/acpi_describe.c mm/pmm.c mm/heap.c boot/mb2_parse.c guest/image.c arch/x86/insn_decode.c vmx/ept.c vmx/controls.c vm/vmsr.c vmx/gpt.c vm/vlapic.c sched/policy.c mgmt/shell_parse.c vm/layout.c
 
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
         -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) \
@@ -24,7 +24,7 @@ $(BUILD)/host/%.o: %.c
 	$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 # Sources only one test needs (they reference symbols the test stubs).
-UNIT_EXTRA_test_exit_table := exit/exit_table.c
+UNIT_EXTRA_test_exit_table := exit/exit_table.c vmx/exit_reason.c
 
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c $(HOST_OBJS) $$(UNIT_EXTRA_$$*)

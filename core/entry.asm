@@ -206,6 +206,7 @@ boot_stack32_top:
 
 section .text
 extern kmain
+extern kernel_load_delta          ; mm/mm.c
 high_entry:
     mov rsp, boot_stack_top
     mov [rel kernel_load_delta], rbx
@@ -215,11 +216,6 @@ high_entry:
     cli
     hlt
     jmp .hang
-
-section .data
-global kernel_load_delta
-align 8
-kernel_load_delta: dq 0
 
 section .bss
 align 16

@@ -1,12 +1,13 @@
 /*
- * The hypervisor console: every log line goes to each registered backend
+ * The hypervisor log: every log line goes to each registered backend
  * (16550 serial, framebuffer text, VGA text). Lines from different CPUs
  * are kept whole by a lock.
  */
-#ifndef HV_CONSOLE_H
-#define HV_CONSOLE_H
+#ifndef HV_LOG_H
+#define HV_LOG_H
 
 #include <hv/compiler.h>
+#include <stdarg.h>
 
 struct console_backend {
     const char *name;
@@ -20,8 +21,7 @@ void console_write(const char *s, size_t n);
  * line of its own instead of continuing what the operator typed. */
 void console_echo(const char *s, size_t n);
 int kprintf(const char *fmt, ...) __printf(1, 2);
+int kvprintf(const char *fmt, va_list ap);
 
-/* Stop every CPU with a message. */
-__noreturn void panic(const char *fmt, ...) __printf(1, 2);
 
 #endif

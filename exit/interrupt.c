@@ -1,0 +1,133 @@
+/*
+ * Interrupts and events: external interrupts and NMIs that arrive while
+ * a guest runs (the host's), HLT, the interrupt window and the
+ * preemption timer, and before each VM entry the delivery of what the
+ * guest's local APIC has pending: the highest pending vector is injected
+ * when the guest can take it (RFLAGS.IF, no STI/MOV-SS blocking, SDM Vol.
+ * 3C 26.3.1.5), else interrupt-window exiting asks to be told when it
+ * can. The VMX-preemption timer brings the vCPU out of the guest when its
+ * APIC timer is due or its slice ends.
+ */
+#include <hv/exit.h>
+#include <hv/vlapic_io.h>
+#include <hv/guest.h>
+#include <hv/log.h>
+#include <arch/vmcs.h>
+#include <arch/vmx_caps.h>
+#include <arch/cpu.h>
+#include <arch/idt.h>
+
+enum exit_action exit_external_interrupt(struct vcpu *v)
+{
+    /* Acknowledged on exit: the vector is in the exit information. Run the
+     * host's handler for it with interrupts still off. */
+    uint32_t info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+    if (info & INTR_INFO_VALID)
+        interrupt_dispatch_vector((uint8_t)INTR_INFO_VECTOR(info));
+    return EXIT_RESUME;
+}
+
+enum exit_action exit_exception_nmi(struct vcpu *v)
+{
+    uint32_t info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+    if ((INTR_INFO_TYPE(info) | INTR_INFO_VECTOR(info)) == (INTR_TYPE_NMI | X86_EXC_NMI)) {
+        kprintf("[%s] NMI while the guest ran\n", v->guest->name);     /* the host's */
+        return EXIT_RESUME;
+    }
+    return stop_with_dump(v, "machine check or unexpected exception");
+}
+
+/* HLT: the vCPU gives up its CPU until an interrupt for it arrives
+ * (sched/run.c). With interrupts disabled only INIT or NMI can end it; a
+ * guest whose every vCPU waits for nothing is stopped as halted. */
+enum exit_action exit_hlt(struct vcpu *v)
+{
+    bool irq_off = !(vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF);
+    vcpu_skip_insn(v);
+    if (!irq_off && vlapic_has_event(v, rdtsc()))
+        return EXIT_RESUME;
+    v->halt_irq_off = irq_off;
+    return EXIT_BLOCK;
+}
+
+/* The interrupt window opened, or the preemption timer fired: delivery
+ * happens before the next entry. */
+enum exit_action exit_resume(struct vcpu *v)
+{
+    (void)v;
+    return EXIT_RESUME;
+}
+
+/* True when the NMI is queued for this entry. */
+static bool inject_nmi(struct vcpu *v)
+{
+    /* Not while the guest is still in an NMI handler (blocking by NMI:
+     * SDM Vol. 3C 25.4.2). */
+    if (vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI)
+        return false;
+    __atomic_fetch_sub(&v->posted_nmi, 1, __ATOMIC_ACQ_REL);
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | X86_EXC_NMI);
+    vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
+    return true;
+}
+
+/* The highest pending interrupt, or the window to wait for one. */
+static void inject_interrupt(struct vcpu *v)
+{
+    struct vlapic *l = &v->lapic;
+    int vec = vlapic_pending(l);
+    bool want_window = false;
+    if (vec >= 0) {
+        bool can = (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+                   !(vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) &
+                     (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+        if (can) {
+            vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
+            vlapic_accept(l, vec);
+            vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
+        } else {
+            want_window = true;
+        }
+    }
+    uint32_t proc = v->vmx.proc_ctls;
+    proc = want_window ? proc | VMX_PROC_INTR_WINDOW_EXITING
+                       : proc & ~VMX_PROC_INTR_WINDOW_EXITING;
+    if (proc != v->vmx.proc_ctls) {
+        v->vmx.proc_ctls = proc;
+        vmcs_write32(VMCS_PROC_CTLS, proc);
+    }
+}
+
+/* Come back when the guest's timer is due or its time on this CPU is up,
+ * whichever is first (SDM Vol. 3C 25.5.1). Without the timer the host's
+ * periodic tick ends the slice (sched/run.c). */
+static void arm_preemption_timer(struct vcpu *v, uint64_t now)
+{
+    uint64_t until = v->lapic.timer_deadline;
+    if (v->run_until && (!until || v->run_until < until))
+        until = v->run_until;
+    uint64_t left = 0xffffffffULL;
+    if (until)
+        left = until > now ? (until - now) >> v->vmx.preemption_rate : 0;
+    vmcs_write32(VMCS_PREEMPTION_TIMER, left > 0xffffffffULL ? 0xffffffffu : (uint32_t)left);
+    v->vmx.preemption_armed = until != 0;
+}
+
+void exit_deliver_events(struct vcpu *v)
+{
+    if (!vcpu_events_pending(v))
+        return;
+    uint64_t now = rdtsc();
+
+    vlapic_take_posted(v);
+    vlapic_timer_update(&v->lapic, now);
+    /* An event already queued (a re-injection or an exception) goes
+     * first, then an NMI, then the highest interrupt. */
+    bool queued = vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
+    if (!queued && v->posted_nmi)
+        queued = inject_nmi(v);
+    if (!queued)
+        inject_interrupt(v);
+    if (v->vmx.preemption_timer)
+        arm_preemption_timer(v, now);
+}

@@ -1,0 +1,151 @@
+/*
+ * The vCPU (include/hv/vcpu.h): creation and power-on state, its general
+ * registers, the instruction and event bookkeeping every exit handler
+ * uses, and the requests other CPUs post to it. Its VMCS is
+ * vm/vcpu_vmcs.c, its local APIC vm/vlapic.c and vm/vlapic_io.c.
+ */
+#include <hv/vcpu.h>
+#include <hv/vlapic_io.h>
+#include <hv/guest.h>
+#include <hv/mm.h>
+#include <hv/string.h>
+#include <arch/vmcs.h>
+#include <arch/percpu.h>
+#include <arch/lapic.h>
+#include <arch/tsc.h>
+#include <arch/gpt.h>
+
+struct vcpu *vcpu_create(struct guest *g, unsigned id, uint16_t vpid)
+{
+    struct vcpu *v = kzalloc(sizeof(*v));
+    if (!v)
+        return NULL;
+    v->guest = g;
+    v->id = id;
+    v->vmx.vpid = vpid;
+    vcpu_reset(v);
+    return v;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+    kfree(v);
+}
+
+void vcpu_reset(struct vcpu *v)
+{
+    memset(&v->regs, 0, sizeof(v->regs));
+    vmsr_reset(&v->msr, v->id == 0);
+    /* The virtual APIC timer runs at the bus clock the guest is told
+     * about (CPUID 0x40000010 EBX): the host LAPIC timer's input clock. */
+    uint64_t bus_hz = lapic_timer_hz() * 16;
+    vlapic_reset(&v->lapic, v->id, bus_hz ? MAX(tsc_hz() / bus_hz, 1) : 1);
+    vlapic_base_changed(v);
+    v->needs_setup = true;
+    v->wait_sipi = v->id != 0;
+    __atomic_store_n(&v->requests, 0, __ATOMIC_RELEASE);
+    v->sipi_vector = 0;
+    v->posted_any = v->posted_nmi = 0;
+    for (int i = 0; i < 8; i++)
+        v->posted[i] = 0;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+    struct percpu *pc = __atomic_load_n(&v->cpu, __ATOMIC_ACQUIRE);
+    if (!pc)
+        return;         /* on no CPU: whoever places it sees what was posted */
+    /* In guest mode on its CPU: an IPI brings it out to take the event.
+     * Otherwise it waits (HLT) or is queued: its CPU looks again. */
+    if (__atomic_load_n(&pc->in_guest, __ATOMIC_ACQUIRE) == v)
+        cpu_poke(pc);
+    else
+        cpu_kick(pc);
+}
+
+void vcpu_make_request(struct vcpu *v, uint32_t req)
+{
+    __atomic_fetch_or(&v->requests, req, __ATOMIC_ACQ_REL);
+    vcpu_kick(v);
+}
+
+void vcpu_post_interrupt(struct vcpu *t, uint8_t vector)
+{
+    __atomic_fetch_or(&t->posted[vector / 32], 1u << (vector % 32), __ATOMIC_RELEASE);
+    __atomic_store_n(&t->posted_any, 1, __ATOMIC_RELEASE);
+    vcpu_kick(t);
+}
+
+void vcpu_post_nmi(struct vcpu *t)
+{
+    __atomic_fetch_add(&t->posted_nmi, 1, __ATOMIC_RELEASE);
+    vcpu_kick(t);
+}
+
+/* Exit-qualification register number -> slot in struct guest_regs (RSP
+ * lives in the VMCS). */
+static const uint8_t gpr_slot[16] = { 0, 2, 3, 1, 0xff, 6, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14 };
+
+uint64_t vcpu_gpr(struct vcpu *v, unsigned n)
+{
+    const uint64_t *r = &v->regs.rax;
+    if (n == 4)
+        return vmcs_readnat(VMCS_GUEST_RSP);
+    return r[gpr_slot[n & 15]];
+}
+
+void vcpu_set_gpr(struct vcpu *v, unsigned n, uint64_t val)
+{
+    uint64_t *r = &v->regs.rax;
+    if (n == 4)
+        vmcs_writenat(VMCS_GUEST_RSP, val);
+    else
+        r[gpr_slot[n & 15]] = val;
+}
+
+void vcpu_skip_insn(struct vcpu *v)
+{
+    vmcs_writenat(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + v->vmx.exit_insn_len);
+    /* An emulated instruction ends the one-instruction shadow of a
+     * preceding STI or MOV SS, as executing it would have (SDM Vol. 3C
+     * 25.4.2, table 25-3): "sti; hlt" must be able to take an interrupt. */
+    uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+    uint32_t shadow = INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS;
+    if (intr & shadow)
+        vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~shadow);
+}
+
+void vcpu_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+    (void)v;
+    uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXC | vector;
+    if (has_error) {
+        info |= INTR_INFO_DELIVER_CODE;
+        vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR, error);
+    }
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, info);
+}
+
+uint64_t vcpu_exit_total(const struct vcpu *v)
+{
+    uint64_t n = 0;
+    for (unsigned r = 0; r <= EXIT_REASON_COUNT; r++)
+        n += v->exit_count[r];
+    return n;
+}
+
+static const void *gpt_read(void *ctx, uint64_t gpa, size_t len)
+{
+    return guest_ptr(ctx, gpa, len);
+}
+
+uint8_t *vcpu_linear_ptr(struct vcpu *v, uint64_t lin, unsigned len)
+{
+    struct gpt_ctx c = { gpt_read, v->guest, vmcs_readnat(VMCS_GUEST_CR0),
+                         vmcs_readnat(VMCS_GUEST_CR3), vmcs_readnat(VMCS_GUEST_CR4),
+                         vmcs_read64(VMCS_GUEST_EFER) };
+    uint64_t a, b;
+    if (gpt_translate(&c, lin, &a) || gpt_translate(&c, lin + len - 1, &b) || b != a + len - 1)
+        return NULL;        /* unmapped, or split over discontiguous pages */
+    return guest_ptr(v->guest, a, len);
+}
