@@ -17,12 +17,13 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
         -Wno-unused-parameter
 
 # The core: freestanding, no SSE (no FPU state to save on exits), high-half
-# kernel code model (core/core.ld).
-CORE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
+# kernel code model (core/core.ld); a section per function so the link
+# drops what nothing calls.
+CORE_CFLAGS := -std=gnu11 -ffreestanding -ffunction-sections -fdata-sections -fno-stack-protector -fno-pic -fno-pie \
         -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-omit-frame-pointer \
         -fno-asynchronous-unwind-tables -fcf-protection=none \
         -O2 -g $(WARN) -Iinclude -MMD -MP
-CORE_LDFLAGS := -nostdlib -static -T core/core.ld -z max-page-size=4096 -z noexecstack \
+CORE_LDFLAGS := -nostdlib -static --gc-sections -T core/core.ld -z max-page-size=4096 -z noexecstack \
         --no-warn-rwx-segments --build-id=none
 
 CORE_C   := $(sort $(wildcard boot/*.c arch/x86/*.c vmx/*.c mm/*.c drivers/*.c lib/*.c config/*.c \

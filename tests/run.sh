@@ -1,5 +1,6 @@
 #!/bin/bash
-# The whole test suite: host unit tests (cmocka, ASan/UBSan), then the
+# The whole test suite: host unit tests (cmocka, ASan/UBSan), the static
+# checks (tests/checks/: layering, tree), short fuzz runs, then the
 # emulator boots in tests/integration/. Ends with one line "N passed, N failed".
 #
 #   tests/run.sh [--unit-only] [--integration-only] [NAME...]
@@ -44,6 +45,19 @@ if [ $unit = 1 ]; then
             record "$name:(binary exited $rc)" fail
         fi
         [ $rc != 0 ] && echo "$out" | grep -v "^ok " | head -40
+    done
+fi
+
+# Static checks of the tree and the built core (tests/checks/).
+if [ $unit = 1 ]; then
+    for c in tests/checks/*.sh; do
+        name=check:$(basename "$c" .sh)
+        if out=$(BUILD="$BUILD" bash "$c" 2>&1); then
+            record "$name" ok
+        else
+            echo "$out" | tail -40
+            record "$name" fail
+        fi
     done
 fi
 

@@ -114,10 +114,6 @@ uint64_t tsc_hz(void)
     return hz;
 }
 
-const char *tsc_source(void)
-{
-    return source;
-}
 
 void udelay(uint64_t us)
 {

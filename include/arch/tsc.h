@@ -10,7 +10,6 @@ struct acpi_info;
  * ACPI PM timer, the HPET or the PIT. */
 void tsc_init(const struct acpi_info *acpi);
 uint64_t tsc_hz(void);
-const char *tsc_source(void);
 void udelay(uint64_t us);
 void mdelay(uint64_t ms);
 
