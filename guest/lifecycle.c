@@ -203,6 +203,24 @@ static bool create_vcpus(struct guest *g, const struct guest_config *gc, unsigne
     return true;
 }
 
+/* Its device models (dm/models.c) and the local APIC page. */
+static bool create_devices(struct guest *g, const struct guest_config *gc, const char *cfg_name)
+{
+    for (unsigned i = 0; i < dm_model_count; i++) {
+        if (!dm_models[i].create(g, gc)) {
+            kprintf("%s:%u: [guest %s]: overlapping device ports (%s)\n", cfg_name, gc->line,
+                    gc->name, dm_models[i].name);
+            return false;
+        }
+    }
+    if (!vlapic_mmio_attach(g)) {
+        kprintf("%s:%u: [guest %s]: out of memory for its local APIC\n", cfg_name, gc->line,
+                gc->name);
+        return false;
+    }
+    return true;
+}
+
 static void free_guest(struct guest *g, void *ram, uint64_t pages)
 {
     for (unsigned i = 0; i < g->vcpu_count; i++)
@@ -273,12 +291,8 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
     }
     if (!load_image(g, gc, bi, cfg_name))
         goto fail;
-    if ((gc->has_serial && !vuart_attach(g, gc->serial_port)) ||
-        (gc->has_debug_exit && !debug_exit_attach(g, gc->debug_exit_port)) || !vpic_attach(g) ||
-        !vlapic_mmio_attach(g)) {
-        kprintf("%s:%u: [guest %s]: overlapping device ports\n", cfg_name, gc->line, gc->name);
+    if (!create_devices(g, gc, cfg_name))
         goto fail;
-    }
     char where[96];
     if (gc->cpus_mode == CPUS_PINNED) {
         int n = hv_snprintf(where, sizeof(where), "pinned to cpu");

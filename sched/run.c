@@ -495,6 +495,10 @@ void schedule_run(struct percpu *pc)
 
         enum run_result r = vcpu_run(v, &pc->resched);
         crash_test(v, pc);
+        /* It started APs that were on no CPU: place them before anything
+         * else runs here. */
+        if (vcpu_take_requests(v, VCPU_REQ_START_APS))
+            start_aps(v->guest);
 
         now = rdtsc();
         f = spin_lock_irqsave(&sched_lock);

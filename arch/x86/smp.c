@@ -108,7 +108,7 @@ void smp_kick_others(void)
     unsigned me = smp_cpu_index();
     for (unsigned i = 0; i < cpu_count; i++)
         if (cpus[i] && i != me && cpus[i]->state == CPU_ONLINE)
-            lapic_send_ipi(cpus[i]->apic_id, VEC_KICK);
+            cpu_kick(cpus[i]);
 }
 
 struct percpu *percpu_alloc(unsigned index, uint32_t apic_id)

@@ -72,7 +72,7 @@ struct percpu {
 struct percpu *percpu_get(unsigned index);     /* NULL past the end */
 unsigned percpu_count(void);
 void percpu_add(struct percpu *pc);
-/* VEC_KICK to every other online CPU. */
+/* cpu_kick every other online CPU. */
 void smp_kick_others(void);
 
 static inline struct percpu *this_cpu(void)

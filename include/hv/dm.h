@@ -9,6 +9,18 @@
 #include <hv/compiler.h>
 
 struct guest;
+struct guest_config;
+
+/* A device model: `create` adds it to a new guest when the guest's
+ * configuration asks for it (true: added, or not wanted). The guest's
+ * life cycle (guest/lifecycle.c) creates every model of dm_models in
+ * order; a new model is one file in dm/ and one line in dm/models.c. */
+struct dm_model {
+    const char *name;
+    bool (*create)(struct guest *g, const struct guest_config *gc);
+};
+extern const struct dm_model dm_models[];
+extern const unsigned dm_model_count;
 
 /* dm/vuart.c: a 16550 UART at `base` (8 ports); what the guest sends is
  * its output line ("[NAME] ..."), what the operator types (`console
