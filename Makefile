@@ -2,8 +2,9 @@
 #
 #   make            core image, UEFI loader, GRUB ISO, USB image
 #   make run        build and boot the default configuration (best emulator)
-#   make test       unit tests (host, ASan/UBSan) and emulator boots
-#   make bench      boot-time benchmark per boot path
+#   make test       unit tests (host, ASan/UBSan), static checks of the tree
+#                   (tests/checks/), short fuzz runs and emulator boots
+#   make bench      boot time per boot path, exit costs, scheduling on one CPU
 #   make usb        GPT disk image for a USB stick (build/hv-usb.img)
 #   make iso        GRUB rescue ISO for BIOS and UEFI (build/hv.iso)
 

@@ -10,7 +10,7 @@
 ; entry64 may run at any 2 MiB-aligned load address at or above LOAD_BASE:
 ; it finds the load delta from RIP, builds page tables that identity-map the
 ; first 4 GiB and map the high half (linked at KERNEL_VBASE) onto the image,
-; and jumps high. paging.c later replaces these tables.
+; and jumps high. arch/x86/paging.c later replaces these tables.
 
 %define KERNEL_VBASE 0xffffffff80000000
 %define MB2_MAGIC    0xe85250d6

@@ -1,6 +1,6 @@
 /*
  * The core's start: every step in a fixed order, each one printing what it
- * found, so the serial log reads as a boot report (README "Console").
+ * found, so the serial log reads as a boot report (README "The console").
  */
 #include <hv/boot_info.h>
 #include <hv/faultinj.h>

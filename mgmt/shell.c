@@ -1,8 +1,8 @@
 /*
- * The operator console, core side (include/hv/shell.h, docs/console.md):
- * bytes from the host serial line go to the shell or to the guest chosen
- * with `console NAME`; the commands act on guests through the same
- * operations the management hypercalls use (mgmt/ops.c).
+ * The operator console, the hypervisor's side (include/hv/shell.h,
+ * docs/console.md): bytes from the host serial line go to the shell or to
+ * the guest chosen with `console NAME`; the commands act on guests through
+ * the same operations the management hypercalls use (mgmt/ops.c).
  */
 #include <hv/shell.h>
 #include <hv/serial.h>

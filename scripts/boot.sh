@@ -139,7 +139,7 @@ bochs)
     # Quirks: the Debian build's ALSA sound plugin aborts without a sound
     # card, so sound uses the dummy drivers; rfb with timeout=0 is the
     # headless display; ips fixes the emulated time base (the TSC follows
-    # instructions, see README "Benchmarks").
+    # instructions, see docs/scheduler.md "Measuring: make bench").
     # Bochs backs at most 2048 MiB with host memory at once; larger guests
     # page the rest (memory: guest=, host=).
     cat > "$work/bochsrc" <<RC

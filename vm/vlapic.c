@@ -2,8 +2,11 @@
  *
  * Pure logic: the caller owns the vCPU, traps xAPIC MMIO / x2APIC MSR
  * accesses, passes the current TSC, and injects what vlapic_pending()
- * returns. Only one vCPU exists, so IPIs either reach this APIC or go
- * nowhere (INIT/SIPI to others are counted for diagnostics). */
+ * returns. An IPI written to the ICR is raised here only when it selects
+ * this APIC itself (its own ID, or a shorthand that includes self); one
+ * for the guest's other vCPUs is left in ipi_out for the caller,
+ * vm/vlapic_io.c, to route among them with vlapic_ipi_selects. INIT and
+ * SIPI sent out are only counted here (pending_init_sipi). */
 #include <arch/vlapic.h>
 
 /* Version register (SDM 11.4.8, figure 11-7): version 0x14 (integrated

@@ -1,4 +1,4 @@
-/* The core's own page tables (replacing the boot ones from entry.asm). */
+/* The core's own page tables (replacing the boot ones from core/entry.asm). */
 #ifndef ARCH_PAGING_H
 #define ARCH_PAGING_H
 

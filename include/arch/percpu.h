@@ -57,7 +57,7 @@ struct percpu {
     struct tss64 tss __aligned(16);
     uint8_t *ist_stacks;            /* 3 * IST_STACK_SIZE */
     struct vmx_cpu vmx;
-    /* Scheduling (core/schedule.c): changed under the scheduler lock. */
+    /* Scheduling (sched/run.c): changed under the scheduler lock. */
     struct guest *pinned;           /* the guest pinned here, if any */
     struct sched_cpu *sched;
     struct vcpu *attached[PERCPU_MAX_VCPUS];

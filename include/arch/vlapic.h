@@ -70,8 +70,9 @@ struct vlapic {
     uint64_t tsc_deadline_msr;  /* TSC-deadline mode: IA32_TSC_DEADLINE */
     uint32_t irr[8], isr[8], tmr[8];   /* 256-bit vectors, bit v of word v/32 */
     uint64_t tsc_per_tick;      /* TSC ticks per APIC timer tick at divide-by-1 (set by the caller) */
-    /* a self-IPI or INIT/SIPI request the caller should act on */
-    uint32_t pending_init_sipi; /* count of INIT/SIPI IPIs sent to other (nonexistent) vCPUs: ignored but counted */
+    /* INIT/SIPI IPIs sent to other vCPUs: the caller routes them through
+     * ipi_out (vm/vlapic_io.c); this only counts them */
+    uint32_t pending_init_sipi;
     /* additions */
     uint32_t icr_lo;            /* ICR bits 31:0 (delivery status always reads 0) */
     uint32_t esr_pending;       /* errors detected since the last ESR write (latched into esr on write) */

@@ -1,9 +1,10 @@
 /*
  * The hand-over from a boot path to the core.
  *
- * Two boot paths exist: the UEFI loader (boot/uefi/loader.c) fills this
- * structure itself, and the multiboot2 entry (boot/multiboot2.c) builds it
- * from GRUB's tags. Past this point the core never knows which one ran.
+ * Two boot paths exist: the UEFI loader (boot/uefi/) fills this structure
+ * itself, and on the multiboot2 path (mb2_entry32 in core/entry.asm) the
+ * core builds it from GRUB's tags (boot/boot_info.c, with the parser
+ * boot/mb2_parse.c). Past this point the core never knows which one ran.
  *
  * All addresses are physical. The structure holds no pointers so that the
  * loader (a PE/COFF image with its own ABI) and the core agree on its layout.

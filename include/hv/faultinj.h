@@ -1,7 +1,7 @@
 /*
  * Fault injection for the diagnostics tests (docs/configuration.md,
- * "Command line"): every switch in one place, read from the core's command
- * line once at start-up. The places that act on them ask here.
+ * "Kernel command line"): every switch in one place, read from the core's
+ * command line once at start-up. The places that act on them ask here.
  *
  *   crash_cpu=N             CPU N executes an invalid instruction after
  *                           bring-up (an exception stops only that CPU)

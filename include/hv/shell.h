@@ -4,8 +4,8 @@
  * operator types goes to the hypervisor shell, or to one guest's virtual
  * UART after `console NAME`. Ctrl-] (0x1d) always returns to the shell.
  *
- * shell_line_* and shell_parse are pure (core/shell_parse.c, unit-tested);
- * shell_poll is the core's side (core/shell.c).
+ * shell_line_* and shell_parse are pure (mgmt/shell_parse.c, unit-tested);
+ * shell_poll is the hypervisor's side (mgmt/shell.c).
  */
 #ifndef HV_SHELL_H
 #define HV_SHELL_H
@@ -52,7 +52,8 @@ struct shell_cmd {
 /* Split a line into a command and its guest name, checking the count. */
 void shell_parse(const char *line, struct shell_cmd *cmd);
 
-/* Core: read the serial line and act on it (the console CPU calls this). */
+/* mgmt/shell.c: read the serial line and act on it (the console CPU
+ * calls this from its run loop, plugged in by mgmt_init). */
 void shell_poll(void);
 
 #endif

@@ -1,4 +1,4 @@
-/* Operator console: line editing and command parsing (core/shell_parse.c). */
+/* Operator console: line editing and command parsing (mgmt/shell_parse.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -354,7 +354,8 @@ static void test_icr(void **state)
     assert_int_equal(rd(&l, VLAPIC_REG_ICR_HI, 0), 0x02000000);
     wr(&l, VLAPIC_REG_ICR_LO, 0, 0x51);
     assert_true(irr_has(&l, 0x51));
-    /* Fixed to another ID: dropped. */
+    /* Fixed to another ID: not raised here (routing it is the caller's,
+     * test_ipi_out). */
     wr(&l, VLAPIC_REG_ICR_HI, 0, 0x05000000);
     wr(&l, VLAPIC_REG_ICR_LO, 0, 0x52);
     assert_false(irr_has(&l, 0x52));
@@ -367,7 +368,7 @@ static void test_icr(void **state)
     /* All-excluding-self does not. */
     wr(&l, VLAPIC_REG_ICR_LO, 0, (3u << 18) | 0x55);
     assert_false(irr_has(&l, 0x55));
-    /* INIT / SIPI to others are counted, not delivered. */
+    /* INIT / SIPI to others are only counted here, not delivered. */
     assert_int_equal(l.pending_init_sipi, 0);
     wr(&l, VLAPIC_REG_ICR_HI, 0, 0x01000000);
     wr(&l, VLAPIC_REG_ICR_LO, 0, 0x4500);           /* INIT assert */
