@@ -2,7 +2,10 @@
 #
 # gnu-efi builds a position-independent ELF shared object with its own
 # crt0 and linker script, then objcopy turns it into a PE32+ EFI
-# application (subsystem 10). lib/fmt.c (pure) is shared with the core.
+# application (subsystem 10). Shared with the core: lib/ (string.c,
+# strlcpy.c, fmt.c) and the configuration parser (config/; not
+# validate.c, whose checks need the machine), which finds the files the
+# configuration names.
 
 EFI_INC  := /usr/include/efi
 EFI_LIB  := /usr/lib
@@ -20,7 +23,9 @@ UEFI_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fpic -fshort-wcha
 UEFI_LDFLAGS := -nostdlib -shared -Bsymbolic -znocombreloc -z noexecstack \
         --no-warn-rwx-segments --build-id=none --no-undefined -T $(EFI_LDS) -L$(EFI_LIB)
 
-UEFI_C   := boot/uefi/loader.c lib/fmt.c
+UEFI_C   := boot/uefi/loader.c boot/uefi/console.c boot/uefi/files.c boot/uefi/elf.c \
+            boot/uefi/bootinfo.c lib/string.c lib/strlcpy.c lib/fmt.c \
+            config/parse.c config/guest.c config/values.c config/resources.c
 UEFI_OBJ := $(UEFI_C:%.c=$(BUILD)/uefi/%.o)
 LOADER   := $(BUILD)/BOOTX64.EFI
 

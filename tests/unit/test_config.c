@@ -373,6 +373,42 @@ static void test_guest_one_invalid(void **state)
     assert_int_equal(cfg->on_idle, ON_IDLE_POWEROFF);
 }
 
+/* What hvboot (boot/uefi/files.c) reads: with no message callback, the
+ * paths of the valid guests' kernels and modules, exactly as the core
+ * will look them up; only [guest NAME] sections name files, and '#' is a
+ * comment only at the start of a line or after white space. */
+static void test_files_for_loader(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    const char *text =
+        "kernel = outside.elf\n"
+        "[hypervisor]\n"
+        "kernel = hypervisor.elf\n"
+        "[guest a]\n"
+        "module = env#1.txt root=/dev/ram0 # the string ends here\n"
+        "kernel = dir/a.elf\t# comment\r\n"
+        "module = initrd.img\n"
+        "[guest b]\n"
+        "kernel = b.elf\n"
+        "memory = lots\n"
+        "[unknown]\n"
+        "kernel = unknown.elf\n";
+    config_defaults(cfg);
+    /* outside any section, unknown key in [hypervisor], memory, [unknown] */
+    assert_int_equal(config_parse(text, strlen(text), "hv.cfg", cfg, NULL, NULL), 4);
+    assert_int_equal(cfg->guest_count, 2);
+    assert_true(cfg->guests[0].valid);
+    assert_string_equal(cfg->guests[0].kernel, "dir/a.elf");
+    assert_int_equal(cfg->guests[0].module_count, 2);
+    assert_string_equal(cfg->guests[0].modules[0].path, "env#1.txt");
+    assert_string_equal(cfg->guests[0].modules[0].string, "root=/dev/ram0");
+    assert_string_equal(cfg->guests[0].modules[1].path, "initrd.img");
+    assert_string_equal(cfg->guests[0].modules[1].string, "");
+    assert_false(cfg->guests[1].valid);
+    assert_string_equal(cfg->guests[1].kernel, "b.elf");
+}
+
 static void test_sizes(void **state)
 {
     (void)state;
@@ -1265,6 +1301,7 @@ int main(void)
         cmocka_unit_test(test_guest_names),
         cmocka_unit_test(test_guest_keys),
         cmocka_unit_test(test_guest_one_invalid),
+        cmocka_unit_test(test_files_for_loader),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_guest_numbers),
         cmocka_unit_test(test_guest_raw),
