@@ -52,14 +52,22 @@ void vcpu_reset(struct vcpu *v)
 
 void vcpu_kick(struct vcpu *v)
 {
+    /* What was posted is visible before its state is read: either this
+     * sees it blocked (and kicks), or its CPU, which takes a lock (a full
+     * barrier) between blocking it and looking at it again, sees the
+     * event. Without the fence the two could miss each other. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     struct percpu *pc = __atomic_load_n(&v->cpu, __ATOMIC_ACQUIRE);
     if (!pc)
         return;         /* on no CPU: whoever places it sees what was posted */
     /* In guest mode on its CPU: an IPI brings it out to take the event.
-     * Otherwise it waits (HLT) or is queued: its CPU looks again. */
+     * Halted (blocked): its CPU looks again and wakes it. Queued: it takes
+     * the event when it next runs, and nobody else is disturbed. The
+     * state is the scheduler's, read without its lock: a vCPU that
+     * changes state meanwhile checks for posted events itself. */
     if (__atomic_load_n(&pc->in_guest, __ATOMIC_ACQUIRE) == v)
         cpu_poke(pc);
-    else
+    else if (__atomic_load_n(&v->sv.state, __ATOMIC_ACQUIRE) == SV_BLOCKED)
         cpu_kick(pc);
 }
 

@@ -146,7 +146,7 @@ static bool elf_check(const uint8_t *buf, uint64_t size, struct core_layout *out
 /*
  * Reserve the core's span at its linked address, else at the lowest
  * address congruent to it modulo 2 MiB inside a block below 4 GiB, so the
- * load delta is a non-negative multiple of 2 MiB (boot/entry.asm maps the
+ * load delta is a non-negative multiple of 2 MiB (core/entry.asm maps the
  * high half with 2 MiB pages at that delta).
  */
 static EFI_STATUS core_place(const struct core_layout *l, EFI_PHYSICAL_ADDRESS *where)
