@@ -54,6 +54,7 @@ enum run_result vcpu_run(struct vcpu *v, volatile uint32_t *resched)
         v->vmx.launched = true;
         v->vmx.exit_reason = vmcs_read32(VMCS_EXIT_REASON);
         v->vmx.exit_insn_len = vmcs_read32(VMCS_EXIT_INSN_LEN);
+        v->vmx.idt_info = vmcs_read32(VMCS_IDT_VECTORING_INFO);
         if (v->vmx.exit_reason & EXIT_REASON_ENTRY_FAILURE) {
             /* SDM Vol. 3C 27.8: the guest state failed the entry checks. */
             v->vmx.exit_reason &= 0xffff;

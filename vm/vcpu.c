@@ -14,6 +14,7 @@
 #include <arch/lapic.h>
 #include <arch/tsc.h>
 #include <arch/gpt.h>
+#include <arch/cpu.h>
 
 struct vcpu *vcpu_create(struct guest *g, unsigned id, uint16_t vpid)
 {
@@ -123,15 +124,40 @@ void vcpu_skip_insn(struct vcpu *v)
         vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~shadow);
 }
 
+/* Faults, as opposed to traps and aborts (SDM Vol. 3A 7.15, table 7-1):
+ * #DE, #BR, #UD, #NM, #TS, #NP, #SS, #GP, #PF, #MF, #AC, #XM, #VE, #CP. */
+#define FAULT_VECTORS (BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(10) | BIT(11) | BIT(12) | \
+                       BIT(13) | BIT(14) | BIT(16) | BIT(17) | BIT(19) | BIT(20) | BIT(21))
+#define SS_AR_DPL(ar) (((ar) >> 5) & 3)
+
 void vcpu_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
     (void)v;
     uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXC | vector;
-    if (has_error) {
+    /* Real mode pushes no error code; VM entry fails if one is asked for
+     * there (SDM Vol. 3C 26.2.1.3). */
+    if (has_error && (vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE)) {
         info |= INTR_INFO_DELIVER_CODE;
         vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR, error);
     }
+    if (vector < 32 && (FAULT_VECTORS & BIT(vector)))
+        vmcs_writenat(VMCS_GUEST_RFLAGS, vmcs_readnat(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
     vmcs_write32(VMCS_ENTRY_INTR_INFO, info);
+}
+
+void vcpu_inject_page_fault(struct vcpu *v, uint64_t addr, uint32_t error)
+{
+    /* CR2 is not in the VMCS: the guest's value is the CPU's own, which
+     * the hypervisor never changes otherwise (and switches with the
+     * vCPU, vm/vcpu_state.c). */
+    write_cr2(addr);
+    vcpu_inject_exception(v, X86_EXC_PF, true, error);
+}
+
+unsigned vcpu_cpl(struct vcpu *v)
+{
+    (void)v;
+    return SS_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR));
 }
 
 uint64_t vcpu_exit_total(const struct vcpu *v)

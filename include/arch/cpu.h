@@ -108,5 +108,6 @@ static inline __noreturn void cpu_halt_forever(void)
 #define RFLAGS_CF BIT(0)
 #define RFLAGS_ZF BIT(6)
 #define RFLAGS_IF BIT(9)
+#define RFLAGS_RF BIT(16)
 
 #endif

@@ -31,6 +31,11 @@ struct vmx_vcpu {
     /* the exit being handled */
     uint32_t exit_reason;
     uint32_t exit_insn_len;
+    /* IDT-vectoring information of that exit (SDM Vol. 3C 25.9.3): the
+     * event whose delivery it interrupted, re-injected unless the handler
+     * queues another (exit/run.c). */
+    uint32_t idt_info;
+    uint32_t idt_error;
 };
 
 #endif

@@ -97,8 +97,16 @@ void vcpu_set_gpr(struct vcpu *v, unsigned n, uint64_t val);
 
 /* Skip the instruction that caused the exit. */
 void vcpu_skip_insn(struct vcpu *v);
-/* Queue an exception for the next VM entry (SDM Vol. 3C 26.6). */
+/* Queue an exception for the next VM entry (SDM Vol. 3C 26.6). In real
+ * mode no error code is pushed (SDM Vol. 3A 21.1.4), so `has_error` is
+ * dropped there; a fault-class exception gets RFLAGS.RF in the image it
+ * pushes (SDM Vol. 3A 18.3.1.1), so an instruction breakpoint on the
+ * faulting instruction does not fire again when the handler returns. */
 void vcpu_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+/* #PF with CR2 = `addr` and error code `error` (SDM Vol. 3A 4.7). */
+void vcpu_inject_page_fault(struct vcpu *v, uint64_t addr, uint32_t error);
+/* The guest's current privilege level: SS.DPL (SDM Vol. 3C 25.4.1). */
+unsigned vcpu_cpl(struct vcpu *v);
 
 /* Guest linear -> host pointer for `len` bytes, through the guest's own
  * page tables; NULL when unmapped or outside the guest's memory. */
