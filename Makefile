@@ -35,7 +35,7 @@ CORE_OBJ := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.asm
 CORE := $(BUILD)/hv.elf
 
 .PHONY: all core loader iso usb esp run test unit bench clean deps
-all: core loader iso usb
+all: core loader iso usb tools
 
 core: $(CORE)
 
@@ -52,6 +52,17 @@ $(CORE): $(CORE_OBJ) core/core.ld
 	@scripts/check-image.sh $@
 
 -include $(CORE_OBJ:.o=.d)
+
+# hvcfg: the configuration parser on the build host (scripts/hvrun asks it
+# which files a configuration names).
+HVCFG := $(BUILD)/tools/hvcfg
+HVCFG_SRCS := tools/hvcfg.c config/parse.c config/guest.c config/values.c config/resources.c \
+        lib/fmt.c lib/strlcpy.c
+.PHONY: tools
+tools: $(HVCFG)
+$(HVCFG): $(HVCFG_SRCS) $(wildcard include/hv/*.h config/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -Iinclude -DHV_HOST_TEST -o $@ $(HVCFG_SRCS)
 
 include boot/uefi/loader.mk
 include tests/unit/unit.mk

@@ -13,26 +13,38 @@
 #include <hv/guest.h>
 
 #define CR4_PCIDE BIT(17)
+#define CS_AR_L   BIT(13)
 
+/* A change of paging mode, through the checks the CPU makes on MOV to
+ * CR0 (SDM Vol. 2A "MOV to/from control registers", Vol. 3A 10.8.5). The
+ * checks use the live values: PE, PG, PAE and the rest the guest owns
+ * change without exits, so a shadow alone would be stale. */
 static bool guest_write_cr0(struct vcpu *v, uint64_t val)
 {
     uint64_t efer = vmcs_read64(VMCS_GUEST_EFER);
+    uint64_t cr4 = vcpu_cr4(v);
 
     if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
         ((val & CR0_NW) && !(val & CR0_CD)))
         return false;
-    /* Paging on with LME: IA-32e mode, which needs PAE (SDM 10.8.5). */
+    /* Paging on with LME: IA-32e mode, which needs PAE. */
     bool long_mode = (val & CR0_PG) && (efer & EFER_LME);
-    if (long_mode && !(v->vmx.cr4_shadow & CR4_PAE))
+    if (long_mode && !(cr4 & CR4_PAE))
         return false;
-    if (!(val & CR0_PG) && (v->vmx.cr4_shadow & CR4_PCIDE))
+    /* Paging off: not from 64-bit code, and not with PCIDE set. */
+    if (!(val & CR0_PG) && (efer & EFER_LMA) && (vmcs_read32(VMCS_GUEST_CS_AR) & CS_AR_L))
+        return false;
+    if (!(val & CR0_PG) && (cr4 & CR4_PCIDE))
         return false;
     if (long_mode != !!(efer & EFER_LMA)) {
         efer = long_mode ? efer | EFER_LMA : efer & ~EFER_LMA;
         vmcs_write64(VMCS_GUEST_EFER, efer);
-        v->vmx.entry_ctls = long_mode ? v->vmx.entry_ctls | VMX_ENTRY_IA32E_MODE_GUEST
-                                  : v->vmx.entry_ctls & ~VMX_ENTRY_IA32E_MODE_GUEST;
-        vmcs_write32(VMCS_ENTRY_CTLS, v->vmx.entry_ctls);
+        /* A VM exit stores LMA into this control (SDM Vol. 3C 28.2): the
+         * VMCS is the truth, not a copy. */
+        uint32_t entry = vmcs_read32(VMCS_ENTRY_CTLS);
+        entry = long_mode ? entry | VMX_ENTRY_IA32E_MODE_GUEST
+                          : entry & ~VMX_ENTRY_IA32E_MODE_GUEST;
+        vmcs_write32(VMCS_ENTRY_CTLS, entry);
     }
     v->vmx.cr0_shadow = val;
     vmcs_writenat(VMCS_CR0_READ_SHADOW, val);
@@ -42,16 +54,38 @@ static bool guest_write_cr0(struct vcpu *v, uint64_t val)
 
 static bool guest_write_cr4(struct vcpu *v, uint64_t val)
 {
+    uint64_t efer = vmcs_read64(VMCS_GUEST_EFER);
     /* VMXE is never the guest's; other bits the CPU can't set are
      * reserved (#GP), as are bits beyond CR4_FIXED1. */
     if ((val & CR4_VMXE) || (val & ~(v->vmx.cr4_fixed1 & ~CR4_VMXE)))
         return false;
-    if ((vmcs_read64(VMCS_GUEST_EFER) & EFER_LMA) && !(val & CR4_PAE))
+    if ((efer & EFER_LMA) && !(val & CR4_PAE))
+        return false;
+    /* PCIDE: only in IA-32e mode and with CR3[11:0] = 0. */
+    if ((val & CR4_PCIDE) && !(vcpu_cr4(v) & CR4_PCIDE) &&
+        (!(efer & EFER_LMA) || (vmcs_readnat(VMCS_GUEST_CR3) & 0xfff)))
         return false;
     v->vmx.cr4_shadow = val;
     vmcs_writenat(VMCS_CR4_READ_SHADOW, val);
     vmcs_writenat(VMCS_GUEST_CR4, (val | v->vmx.cr4_fixed0) & v->vmx.cr4_fixed1);
     return true;
+}
+
+/* CR8 is the TPR's bits 7:4 (SDM Vol. 3A 11.8.6.5); bits 63:4 are
+ * reserved (#GP). The guest's TPR lives in its virtual local APIC. */
+static bool guest_write_cr8(struct vcpu *v, uint64_t val)
+{
+    if (val & ~0xfULL)
+        return false;
+    vlapic_write(&v->lapic, VLAPIC_REG_TPR, rdtsc(), (uint32_t)val << 4);
+    return true;
+}
+
+static uint64_t guest_read_cr8(struct vcpu *v)
+{
+    uint32_t tpr = 0;
+    vlapic_read(&v->lapic, VLAPIC_REG_TPR, rdtsc(), &tpr);
+    return (tpr >> 4) & 0xf;
 }
 
 enum exit_action exit_cr_access(struct vcpu *v)
@@ -66,18 +100,23 @@ enum exit_action exit_cr_access(struct vcpu *v)
             ok = guest_write_cr0(v, vcpu_gpr(v, gpr));
         else if (cr == 4)
             ok = guest_write_cr4(v, vcpu_gpr(v, gpr));
+        else if (cr == 8)
+            ok = guest_write_cr8(v, vcpu_gpr(v, gpr));
         else
-            ok = false;
+            ok = false;                         /* CR3 where the CPU forces CR3-load exiting */
         break;
-    case 1:                                     /* MOV from CR: CR3 only where the CPU forces CR3-store exiting */
-        vcpu_set_gpr(v, gpr, 0);
+    case 1:                                     /* MOV from CR */
+        if (cr == 8)
+            vcpu_set_gpr(v, gpr, guest_read_cr8(v));
+        else                                    /* CR3-store exiting the CPU forces */
+            vcpu_set_gpr(v, gpr, vmcs_readnat(VMCS_GUEST_CR3));
         break;
     case 2:                                     /* CLTS */
-        ok = guest_write_cr0(v, v->vmx.cr0_shadow & ~CR0_TS);
+        ok = guest_write_cr0(v, vcpu_cr0(v) & ~CR0_TS);
         break;
     case 3: {                                   /* LMSW: PE can be set, not cleared */
-        uint64_t src = (q >> 16) & 0xf;
-        ok = guest_write_cr0(v, (v->vmx.cr0_shadow & ~0xfULL) | src | (v->vmx.cr0_shadow & CR0_PE));
+        uint64_t src = (q >> 16) & 0xf, cr0 = vcpu_cr0(v);
+        ok = guest_write_cr0(v, (cr0 & ~0xfULL) | src | (cr0 & CR0_PE));
         break;
     }
     }

@@ -50,20 +50,34 @@ enum exit_action exit_hlt(struct vcpu *v)
     return EXIT_BLOCK;
 }
 
-/* The interrupt window opened, or the preemption timer fired: delivery
- * happens before the next entry. */
+/* The interrupt or NMI window opened, or the preemption timer fired:
+ * delivery happens before the next entry. */
 enum exit_action exit_resume(struct vcpu *v)
 {
     (void)v;
     return EXIT_RESUME;
 }
 
-/* True when the NMI is queued for this entry. */
+static void set_proc_ctl(struct vcpu *v, uint32_t bit, bool on)
+{
+    uint32_t proc = on ? v->vmx.proc_ctls | bit : v->vmx.proc_ctls & ~bit;
+    if (proc != v->vmx.proc_ctls) {
+        v->vmx.proc_ctls = proc;
+        vmcs_write32(VMCS_PROC_CTLS, proc);
+    }
+}
+
+/* True when the NMI is queued for this entry. Not while the guest is
+ * still in its NMI handler (blocking by NMI) nor in the shadow of STI or
+ * MOV SS (SDM Vol. 3C 25.4.2, 26.3.1.5): then NMI-window exiting (with
+ * virtual NMIs, 25.6.2) brings the vCPU back as soon as it can take it. */
 static bool inject_nmi(struct vcpu *v)
 {
-    /* Not while the guest is still in an NMI handler (blocking by NMI:
-     * SDM Vol. 3C 25.4.2). */
-    if (vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI)
+    uint32_t block = INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS;
+    bool blocked = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & block;
+    if (v->vmx.nmi_window)
+        set_proc_ctl(v, VMX_PROC_NMI_WINDOW_EXITING, blocked);
+    if (blocked)
         return false;
     __atomic_fetch_sub(&v->posted_nmi, 1, __ATOMIC_ACQ_REL);
     vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | X86_EXC_NMI);
@@ -89,13 +103,7 @@ static void inject_interrupt(struct vcpu *v)
             want_window = true;
         }
     }
-    uint32_t proc = v->vmx.proc_ctls;
-    proc = want_window ? proc | VMX_PROC_INTR_WINDOW_EXITING
-                       : proc & ~VMX_PROC_INTR_WINDOW_EXITING;
-    if (proc != v->vmx.proc_ctls) {
-        v->vmx.proc_ctls = proc;
-        vmcs_write32(VMCS_PROC_CTLS, proc);
-    }
+    set_proc_ctl(v, VMX_PROC_INTR_WINDOW_EXITING, want_window);
 }
 
 /* Come back when the guest's timer is due or its time on this CPU is up,
@@ -126,6 +134,8 @@ void exit_deliver_events(struct vcpu *v)
     bool queued = vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
     if (!queued && v->posted_nmi)
         queued = inject_nmi(v);
+    else if (!v->posted_nmi && (v->vmx.proc_ctls & VMX_PROC_NMI_WINDOW_EXITING))
+        set_proc_ctl(v, VMX_PROC_NMI_WINDOW_EXITING, false);
     if (!queued)
         inject_interrupt(v);
     if (v->vmx.preemption_timer)

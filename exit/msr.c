@@ -55,16 +55,27 @@ enum exit_action exit_rdmsr(struct vcpu *v)
 static bool write_efer(struct vcpu *v, uint64_t val)
 {
     uint64_t old = vmcs_read64(VMCS_GUEST_EFER);
-    if (((old ^ val) & EFER_LME) && (v->vmx.cr0_shadow & CR0_PG))
+    if (((old ^ val) & EFER_LME) && (vcpu_cr0(v) & CR0_PG))
         return false;
     vmcs_write64(VMCS_GUEST_EFER, (val & ~EFER_LMA) | (old & EFER_LMA));
     return true;
+}
+
+/* Writing the TSC moves this vCPU's view only, through its TSC offset;
+ * IA32_TSC_ADJUST follows by the same amount, and writing TSC_ADJUST
+ * moves the TSC (SDM Vol. 3B 18.17.3). */
+static void write_tsc(struct vcpu *v, uint64_t val)
+{
+    uint64_t now = rdtsc(), offset = vmcs_read64(VMCS_TSC_OFFSET);
+    v->msr.tsc_adjust += val - (now + offset);
+    vmcs_write64(VMCS_TSC_OFFSET, val - now);
 }
 
 enum exit_action exit_wrmsr(struct vcpu *v)
 {
     uint32_t msr = (uint32_t)v->regs.rcx, field = 0;
     uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+    uint64_t adjust_before = v->msr.tsc_adjust;
     bool fault;
 
     if (vlapic_msr_write(v, msr, val, &fault))
@@ -82,12 +93,13 @@ enum exit_action exit_wrmsr(struct vcpu *v)
         }
         break;
     case VMSR_TSC:
-        /* Writing the TSC moves this guest's view only. */
-        vmcs_write64(VMCS_TSC_OFFSET, val - rdtsc());
+        write_tsc(v, val);
         break;
     case VMSR_OK:
         if (msr == MSR_IA32_APIC_BASE)
             vlapic_base_changed(v);
+        else if (msr == MSR_IA32_TSC_ADJUST)
+            vmcs_write64(VMCS_TSC_OFFSET, vmcs_read64(VMCS_TSC_OFFSET) + (val - adjust_before));
         break;
     }
     return done(v, 0, false);

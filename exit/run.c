@@ -28,6 +28,28 @@ static void entry_failed(struct vcpu *v, int rc)
     guest_stop(v->guest, 255, "%s", why);
 }
 
+/* The exit interrupted the delivery of an event (SDM Vol. 3C 27.2.4):
+ * deliver it again on the next entry, with its error code and, for
+ * software interrupts and exceptions, the instruction length (28.2.3).
+ * Its vector is already in service in the virtual APIC, so nothing else
+ * changes. An event the handler queued itself (an exception) wins. */
+static void reinject(struct vcpu *v)
+{
+    uint32_t info = v->vmx.idt_info;
+    if (vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
+        return;
+    if (info & INTR_INFO_DELIVER_CODE)
+        vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR, vmcs_read32(VMCS_IDT_VECTORING_ERROR));
+    uint32_t type = INTR_INFO_TYPE(info);
+    if (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_PRIV_SW_EXC || type == INTR_TYPE_SW_EXC)
+        vmcs_write32(VMCS_ENTRY_INSN_LEN, v->vmx.exit_insn_len);
+    /* Bit 12 is undefined in the IDT-vectoring field, reserved (0) in
+     * the entry field (25.8.3). */
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, info & ~(uint32_t)0x7ffff000u);
+    if (type == INTR_TYPE_NMI || type == INTR_TYPE_EXT_INTR)
+        vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
+}
+
 enum run_result vcpu_run(struct vcpu *v, volatile uint32_t *resched)
 {
     struct guest *g = v->guest;
@@ -64,6 +86,8 @@ enum run_result vcpu_run(struct vcpu *v, volatile uint32_t *resched)
         enum exit_action a = vmexit_dispatch(v);
         if (a == EXIT_STOP)
             break;
+        if (v->vmx.idt_info & INTR_INFO_VALID)
+            reinject(v);
         if (a == EXIT_BLOCK) {
             res = RUN_BLOCKED;
             break;

@@ -1,7 +1,7 @@
 /*
  * Instructions a guest may not execute for real: the VMX instructions
  * (guests see no VMX: #UD, as on a CPU without it), XSETBV (checked, then
- * executed for the guest), INVD and WBINVD.
+ * executed for the guest, its XCR0 kept per vCPU), INVD and WBINVD.
  */
 #include <hv/exit.h>
 #include <arch/cpu.h>
@@ -20,19 +20,24 @@ enum exit_action exit_cache(struct vcpu *v)
     return EXIT_RESUME;
 }
 
+#define CR4_OSXSAVE BIT(18)
+
+/* XSETBV (SDM Vol. 2D): #UD without CR4.OSXSAVE, #GP at CPL > 0, for any
+ * XCR other than 0 and for a value XCR0 may not hold (arch/x86/xcr0.c).
+ * The value is checked before it is executed here: a value the CPU
+ * refuses would fault in the hypervisor. */
 enum exit_action exit_xsetbv(struct vcpu *v)
 {
     uint32_t idx = (uint32_t)v->regs.rcx;
     uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
-    /* Only XCR0 exists; x87 state is mandatory (SDM Vol. 1 13.3). Values the
-     * CPU rejects would fault in the host, so only pass supported bits. */
-    struct cpuid_regs r = cpuid(0xd, 0);
-    uint64_t supported = ((uint64_t)r.edx << 32) | r.eax;
-    if (idx != 0 || !(val & 1) || (val & ~supported) || ((val & 4) && !(val & 2))) {
+    if (!(vcpu_cr4(v) & CR4_OSXSAVE)) {
+        vcpu_inject_exception(v, X86_EXC_UD, false, 0);
+        return EXIT_RESUME;
+    }
+    if (vcpu_cpl(v) != 0 || idx != 0 || !vcpu_set_xcr0(v, val)) {
         vcpu_inject_exception(v, X86_EXC_GP, true, 0);
         return EXIT_RESUME;
     }
-    __asm__ volatile("xsetbv" : : "c"(idx), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
     vcpu_skip_insn(v);
     return EXIT_RESUME;
 }

@@ -18,6 +18,7 @@
 #include <hv/string.h>
 #include <hv/fmt.h>
 #include <arch/percpu.h>
+#include <arch/cpu.h>
 
 static struct guest *guests[CONFIG_MAX_GUESTS];
 static const struct boot_info *boot_files;     /* for restarts */
@@ -89,6 +90,24 @@ static const struct boot_module *find_file(const struct boot_info *bi, const cha
     return NULL;
 }
 
+/* The flat GDT a multiboot guest starts with (include/hv/guest_layout.h):
+ * the descriptors match the segments vcpu_vmcs_create loads. */
+static bool write_boot_gdt(struct guest *g)
+{
+    static const uint64_t gdt[GUEST_BOOT_GDT_SIZE / 8] = {
+        0,
+        0x00cf9b000000ffffULL,      /* 0x08: code, base 0, 4 GiB, 32-bit, accessed */
+        0x00cf93000000ffffULL,      /* 0x10: data, base 0, 4 GiB, writable, accessed */
+    };
+    void *p = guest_ptr(g, GUEST_BOOT_GDT, sizeof(gdt));
+    if (!p) {
+        kprintf("guest %s: no RAM at %#llx for its boot GDT\n", g->name, GUEST_BOOT_GDT);
+        return false;
+    }
+    memcpy(p, gdt, sizeof(gdt));
+    return true;
+}
+
 static bool load_image(struct guest *g, const struct guest_config *gc,
                        const struct boot_info *bi, const char *cfg_name)
 {
@@ -158,7 +177,7 @@ static bool load_image(struct guest *g, const struct guest_config *gc,
     g->vcpus[0]->regs.rax = st.eax;
     g->vcpus[0]->regs.rbx = st.ebx;
     g->entry = st.eip;
-    return true;
+    return write_boot_gdt(g);
 }
 
 /* Ports of the machine's own power management (the FADT's PM1 event and
@@ -341,21 +360,37 @@ unsigned guests_create(const struct hv_config *cfg, const struct boot_info *bi,
 
 /* The same guest again from its images. Its memory is scrubbed first, so
  * nothing of the old instance is readable by the new one (and nothing of
- * anyone else ever was: the EPT maps only this block). */
-static bool reload(struct guest *g, const char *why)
+ * anyone else ever was: the EPT maps only this block). The work is done
+ * by its own boot vCPU in its own slices (sched/run.c), a chunk at a time,
+ * so a big guest's restart never takes a neighbour's CPU time. */
+#define SCRUB_CHUNK KiB(256)
+
+enum reload_step guest_reload_step(struct guest *g, uint64_t until)
 {
-    memset(phys_to_ptr(g->ram_hpa), 0, g->alloc_size);
+    uint8_t *ram = phys_to_ptr(g->ram_hpa);
+    do {
+        if (g->reload_done >= g->alloc_size)
+            break;
+        uint64_t n = MIN(SCRUB_CHUNK, g->alloc_size - g->reload_done);
+        memset(ram + g->reload_done, 0, n);
+        g->reload_done += n;
+    } while (rdtsc() < until);
+    if (g->reload_done < g->alloc_size)
+        return RELOAD_MORE;
     guest_log_reset(g);
     bus_reset(g);
     for (unsigned i = 0; i < g->vcpu_count; i++)
         vcpu_reset(g->vcpus[i]);
     if (!load_image(g, g->cfg, boot_files, config_file)) {
         g->state = GUEST_STOPPED;
-        return false;
+        return RELOAD_FAILED;
     }
     g->instance++;
-    kprintf("guest %s: %s (instance %u) with its memory scrubbed\n", g->name, why, g->instance);
-    return true;
+    kprintf("guest %s: %s (instance %u) with its memory scrubbed\n", g->name, g->reload_why,
+            g->instance);
+    g->start_requested = false;     /* a start asked for meanwhile is this one */
+    g->state = GUEST_RUNNING;
+    return RELOAD_DONE;
 }
 
 bool guest_finished(struct guest *g)
@@ -372,9 +407,11 @@ bool guest_finished(struct guest *g)
     }
     bool again = __atomic_exchange_n(&g->start_requested, false, __ATOMIC_ACQ_REL);
     if (again || g->state == GUEST_RESTARTING) {
-        bool ok = reload(g, again ? (g->start_why ? g->start_why : "started") : "restarting");
+        g->reload_why = again ? (g->start_why ? g->start_why : "started") : "restarting";
+        g->reload_done = 0;
+        g->state = GUEST_RELOADING;
         __atomic_store_n(&g->reloading, false, __ATOMIC_RELEASE);
-        return ok;
+        return true;
     }
     __atomic_store_n(&g->reloading, false, __ATOMIC_RELEASE);
     /* on_stop = restart and a bad end, but over the limit. */

@@ -19,7 +19,8 @@ static int64_t info(struct guest *self, struct guest *g, uint64_t gpa)
         return HC_EFAULT;
     struct hc_guest_info in = {
         .state = g->state == GUEST_RUNNING ? HC_STATE_RUNNING
-                 : g->state == GUEST_RESTARTING ? HC_STATE_RESTARTING : HC_STATE_STOPPED,
+                 : g->state == GUEST_RESTARTING || g->state == GUEST_RELOADING
+                     ? HC_STATE_RESTARTING : HC_STATE_STOPPED,
         .vcpus = g->vcpu_count, .instance = g->instance, .exits = guest_exit_total(g),
     };
     for (unsigned k = 0; k < g->vcpu_count; k++)

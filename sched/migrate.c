@@ -22,6 +22,7 @@ void sched_balance_from(struct percpu *pc, uint64_t now)
             m[i].to >= 64 || !(v->allowed & (1ULL << m[i].to)) ||
             to->nattached == PERCPU_MAX_VCPUS || v->needs_setup)
             continue;
+        vcpu_state_put(v, pc);
         if (v->vmx.vmcs_cpu == pc)
             vcpu_vmcs_clear(v);
         if (pc->current_vmcs == v)

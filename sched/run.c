@@ -135,6 +135,7 @@ static struct percpu *place(const struct vcpu *v)
  * is cleared here). Returns true when this was its guest's last vCPU. */
 static bool detach(struct vcpu *v, struct percpu *pc, uint64_t now)
 {
+    vcpu_state_put(v, pc);
     if (v->vmx.vmcs_cpu == pc)
         vcpu_vmcs_clear(v);
     if (pc->current_vmcs == v)
@@ -182,7 +183,8 @@ bool schedule_start_guest(struct guest *g)
     struct percpu *pc = place(v);
     bool placed = false;
     if (pc) {
-        g->state = GUEST_RUNNING;
+        if (g->state != GUEST_RELOADING)
+            g->state = GUEST_RUNNING;
         placed = attach(v, pc, rdtsc());
     }
     spin_unlock_irqrestore(&sched_lock, f);
@@ -286,7 +288,7 @@ static struct guest *tend(struct percpu *pc, uint64_t now)
     struct guest *finished = NULL;
     for (unsigned i = 0; i < pc->nattached;) {
         struct vcpu *v = pc->attached[i];
-        if (v->guest->state != GUEST_RUNNING) {
+        if (v->guest->state != GUEST_RUNNING && v->guest->state != GUEST_RELOADING) {
             if (detach(v, pc, now))
                 finished = v->guest;
             continue;                   /* slot i now holds another vCPU */
@@ -365,6 +367,13 @@ static bool take_init(struct vcpu *v, struct percpu *pc)
  * here. False: the vCPU does not run now. */
 static bool prepare(struct vcpu *v, struct percpu *pc)
 {
+    /* Its guest is being re-created: a step of that, in this vCPU's own
+     * slice (charged to it like running), until the guest is back. */
+    if (v->guest->state == GUEST_RELOADING) {
+        uint64_t slice = sched_slice(pc->sched);
+        if (guest_reload_step(v->guest, rdtsc() + (slice ? slice : slice_ticks)) != RELOAD_DONE)
+            return false;
+    }
     uint32_t req = vcpu_take_requests(v, VCPU_REQ_INIT | VCPU_REQ_START_APS);
     if (req & VCPU_REQ_START_APS)
         start_aps(v->guest);
@@ -384,15 +393,16 @@ static bool prepare(struct vcpu *v, struct percpu *pc)
         }
         v->needs_setup = false;
         pc->current_vmcs = v;
-        return true;
-    }
-    if (pc->current_vmcs != v) {
+    } else if (pc->current_vmcs != v) {
         if (!vcpu_vmcs_load(v, pc)) {
             guest_stop(v->guest, 255, "could not load its VMCS on cpu%u", pc->index);
             return false;
         }
         pc->current_vmcs = v;
     }
+    /* Its FPU, debug registers, CR2 and syscall MSRs into the CPU
+     * (another vCPU's saved first): no-op when it ran here last. */
+    vcpu_state_load(v, pc);
     return true;
 }
 

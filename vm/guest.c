@@ -48,7 +48,8 @@ const char *guest_state_name(const struct guest *g)
 {
     switch (g->state) {
     case GUEST_RUNNING: return "running";
-    case GUEST_RESTARTING: return "restarting";
+    case GUEST_RESTARTING:
+    case GUEST_RELOADING: return "restarting";
     case GUEST_STOPPED: return "stopped";
     default: return "created";
     }

@@ -15,6 +15,7 @@
 #include <arch/tsc.h>
 #include <arch/gpt.h>
 #include <arch/cpu.h>
+#include <arch/fpu.h>
 
 struct vcpu *vcpu_create(struct guest *g, unsigned id, uint16_t vpid)
 {
@@ -24,18 +25,25 @@ struct vcpu *vcpu_create(struct guest *g, unsigned id, uint16_t vpid)
     v->guest = g;
     v->id = id;
     v->vmx.vpid = vpid;
+    if (!vcpu_state_alloc(v)) {
+        kfree(v);
+        return NULL;
+    }
     vcpu_reset(v);
     return v;
 }
 
 void vcpu_destroy(struct vcpu *v)
 {
+    if (v->state.fpu)
+        page_free(v->state.fpu, (fpu_info()->size + PAGE_SIZE - 1) / PAGE_SIZE);
     kfree(v);
 }
 
 void vcpu_reset(struct vcpu *v)
 {
     memset(&v->regs, 0, sizeof(v->regs));
+    vcpu_state_reset(v);
     vmsr_reset(&v->msr, v->id == 0);
     /* The virtual APIC timer runs at the bus clock the guest is told
      * about (CPUID 0x40000010 EBX): the host LAPIC timer's input clock. */
@@ -154,6 +162,18 @@ void vcpu_inject_page_fault(struct vcpu *v, uint64_t addr, uint32_t error)
     vcpu_inject_exception(v, X86_EXC_PF, true, error);
 }
 
+uint64_t vcpu_cr0(struct vcpu *v)
+{
+    uint64_t mask = v->vmx.cr0_mask;
+    return (vmcs_readnat(VMCS_GUEST_CR0) & ~mask) | (v->vmx.cr0_shadow & mask);
+}
+
+uint64_t vcpu_cr4(struct vcpu *v)
+{
+    uint64_t mask = v->vmx.cr4_mask;
+    return (vmcs_readnat(VMCS_GUEST_CR4) & ~mask) | (v->vmx.cr4_shadow & mask);
+}
+
 unsigned vcpu_cpl(struct vcpu *v)
 {
     (void)v;
@@ -175,9 +195,9 @@ static const void *gpt_read(void *ctx, uint64_t gpa, size_t len)
 
 uint8_t *vcpu_linear_ptr(struct vcpu *v, uint64_t lin, unsigned len)
 {
-    struct gpt_ctx c = { gpt_read, v->guest, vmcs_readnat(VMCS_GUEST_CR0),
-                         vmcs_readnat(VMCS_GUEST_CR3), vmcs_readnat(VMCS_GUEST_CR4),
-                         vmcs_read64(VMCS_GUEST_EFER) };
+    struct gpt_ctx c = { .read = gpt_read, .ctx = v->guest,
+                         .cr0 = vmcs_readnat(VMCS_GUEST_CR0), .cr3 = vmcs_readnat(VMCS_GUEST_CR3),
+                         .cr4 = vmcs_readnat(VMCS_GUEST_CR4), .efer = vmcs_read64(VMCS_GUEST_EFER) };
     uint64_t a, b;
     if (gpt_translate(&c, lin, &a) || gpt_translate(&c, lin + len - 1, &b) || b != a + len - 1)
         return NULL;        /* unmapped, or split over discontiguous pages */

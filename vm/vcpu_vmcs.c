@@ -7,6 +7,7 @@
  */
 #include <hv/vcpu.h>
 #include <hv/guest.h>
+#include <hv/guest_layout.h>
 #include <hv/faultinj.h>
 #include <hv/log.h>
 #include <hv/layout.h>
@@ -97,6 +98,7 @@ int vcpu_vmcs_create(struct vcpu *v, struct percpu *pc)
         kprintf("vmx: out of memory for the VMCS of guest %s\n", g->name);
         return -1;
     }
+    vcpu_state_open_msrs(v);
     x->vmcs_pa = kva_to_phys(x->vmcs);
     *(uint32_t *)x->vmcs = c->revision_id;       /* SDM 25.2: revision, bit 31 clear */
     if (!vmx_vmclear(x->vmcs_pa) || !vmx_vmptrld(x->vmcs_pa)) {
@@ -116,8 +118,9 @@ int vcpu_vmcs_create(struct vcpu *v, struct percpu *pc)
     vmcs_write32(VMCS_PROC2_CTLS, ctl.proc2);
     vmcs_write32(VMCS_EXIT_CTLS, ctl.exit);
     vmcs_write32(VMCS_ENTRY_CTLS, ctl.entry);
-    x->entry_ctls = ctl.entry;
     x->proc_ctls = ctl.proc;
+    x->nmi_window = (ctl.pin & VMX_PIN_VIRTUAL_NMIS) &&
+                    (c->proc.allowed1 & VMX_PROC_NMI_WINDOW_EXITING);
     x->preemption_timer = (ctl.pin & VMX_PIN_PREEMPTION_TIMER) != 0;
     x->preemption_rate = c->preemption_timer_rate;
     if (x->preemption_timer)
@@ -225,6 +228,8 @@ void vcpu_set_entry(struct vcpu *v)
     if (!g->entry_real) {
         vmcs_writenat(VMCS_GUEST_RIP, g->entry);
         vmcs_writenat(VMCS_GUEST_RSP, 0);
+        vmcs_writenat(VMCS_GUEST_GDTR_BASE, GUEST_BOOT_GDT);
+        vmcs_write32(VMCS_GUEST_GDTR_LIMIT, GUEST_BOOT_GDT_SIZE - 1);
         return;
     }
     vcpu_set_real_entry(v, g->entry_cs, g->entry_ip);

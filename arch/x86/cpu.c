@@ -8,6 +8,7 @@
 #include <arch/idt.h>
 #include <arch/cpu.h>
 #include <arch/tsc.h>
+#include <arch/fpu.h>
 #include <hv/log.h>
 #include <hv/layout.h>
 #include <hv/mm.h>
@@ -60,6 +61,7 @@ static bool timer_check(struct percpu *pc)
 
 void cpu_bringup(struct percpu *pc)
 {
+    fpu_cpu_init();
     lapic_init();
     uint32_t id = lapic_id();
     if (id != pc->apic_id && pc->index != 0)

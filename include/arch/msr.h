@@ -4,6 +4,7 @@
 
 #define MSR_IA32_APIC_BASE            0x01b
 #define MSR_IA32_FEATURE_CONTROL      0x03a
+#define MSR_IA32_TSC_ADJUST           0x03b
 #define MSR_IA32_TSC_DEADLINE         0x6e0
 /* x2APIC registers: MSR 0x800 + offset / 16 (SDM Vol. 3A 11.12.1.2). */
 #define MSR_X2APIC_FIRST              0x800
@@ -15,7 +16,12 @@
 #define MSR_IA32_EFER                 0xc0000080
 #define MSR_FS_BASE                   0xc0000100
 #define MSR_GS_BASE                   0xc0000101
+#define MSR_STAR                      0xc0000081
+#define MSR_LSTAR                     0xc0000082
+#define MSR_CSTAR                     0xc0000083
+#define MSR_SFMASK                    0xc0000084
 #define MSR_KERNEL_GS_BASE            0xc0000102
+#define MSR_TSC_AUX                   0xc0000103
 
 #define MSR_IA32_VMX_BASIC            0x480
 #define MSR_IA32_VMX_PINBASED_CTLS    0x481

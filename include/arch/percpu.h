@@ -64,6 +64,7 @@ struct percpu {
     unsigned nattached;
     struct vcpu *current_vmcs;      /* the vCPU whose VMCS is current here */
     struct vcpu *volatile in_guest; /* the vCPU in guest mode here (exit/run.c) */
+    struct vcpu *state_owner;       /* whose FPU/DR/MSR state the CPU holds (vm/vcpu_state.c) */
     volatile uint32_t resched;      /* pick again at the next chance */
     bool console;                   /* polls the operator console */
 };

@@ -150,6 +150,8 @@
 #define INTR_TYPE_NMI            (2u << 8)
 #define INTR_TYPE_HW_EXC         (3u << 8)
 #define INTR_TYPE_SW_INTR        (4u << 8)
+#define INTR_TYPE_PRIV_SW_EXC    (5u << 8)
+#define INTR_TYPE_SW_EXC         (6u << 8)
 
 /* Guest interruptibility state (SDM Vol. 3C 25.4.2, table 25-3). */
 #define INTERRUPTIBILITY_STI     BIT(0)

@@ -23,8 +23,8 @@ struct vmx_vcpu {
      * the bits owned by the host (guest/host masks). */
     uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
     uint64_t cr0_mask, cr4_mask;
-    uint32_t entry_ctls;
-    uint32_t proc_ctls;                /* current primary controls (interrupt window) */
+    uint32_t proc_ctls;                /* current primary controls (interrupt, NMI window) */
+    bool nmi_window;                   /* virtual NMIs and NMI-window exiting available */
     bool preemption_timer;             /* VMX-preemption timer active */
     bool preemption_armed;             /* set to a guest deadline, not parked */
     unsigned preemption_rate;          /* timer counts TSC >> rate */

@@ -21,6 +21,7 @@ enum guest_state {
     GUEST_RUNNING,
     GUEST_STOPPED,
     GUEST_RESTARTING,               /* stopped, and on_stop = restart brings it back */
+    GUEST_RELOADING,                /* being re-created by its boot vCPU, in its own time */
 };
 
 /* A guest that keeps stopping is given up after this many restarts. */
@@ -60,7 +61,9 @@ struct guest {
     volatile unsigned attached;     /* vCPUs attached to a CPU */
     volatile bool start_requested;  /* operator: start or restart once all detached */
     const char *start_why;          /* ... and who asked, for the log */
-    volatile bool reloading;        /* one CPU re-creates it at a time */
+    volatile bool reloading;        /* one CPU decides to re-create it at a time */
+    uint64_t reload_done;           /* bytes of its RAM scrubbed so far */
+    const char *reload_why;         /* "restarting", "started by ...", for the log */
 };
 
 /* Stop the guest: prints "guest NAME stopped: REASON (status N)" and

@@ -15,6 +15,14 @@
 #define GUEST_LOW_RAM_END   0xc0000000ULL   /* 3 GiB */
 #define GUEST_HIGH_RAM_BASE 0x100000000ULL  /* 4 GiB */
 
+/* A multiboot guest starts with this GDT loaded: null, flat 32-bit code
+ * (selector 0x08) and data (0x10), the layout GRUB leaves. Multiboot lets
+ * the loader leave GDTR undefined, but kernels that take an exception
+ * before loading their own need a valid one. It sits at the start of the
+ * 0x9fc00-0xfffff range the guest's memory map reserves. */
+#define GUEST_BOOT_GDT      0x9fc00ULL
+#define GUEST_BOOT_GDT_SIZE 24
+
 struct guest_ram_region {
     uint64_t gpa;       /* guest-physical start */
     uint64_t size;

@@ -28,8 +28,19 @@ struct guest *guest_find(const char *name);
 bool guests_all_stopped(void);
 
 /* The last vCPU of a stopped guest was let go (or the operator asked for
- * a start): re-create it when a restart or start is due. True: it is
- * ready to be started again. */
+ * a start): when a restart or start is due, the guest becomes
+ * GUEST_RELOADING and true is returned: the scheduler then starts its
+ * boot vCPU, which re-creates it step by step in its own time
+ * (guest_reload_step) before it runs the guest again. */
 bool guest_finished(struct guest *g);
+
+enum reload_step {
+    RELOAD_MORE,        /* time is up: call again in its next slice */
+    RELOAD_DONE,        /* scrubbed, reset, reloaded: GUEST_RUNNING */
+    RELOAD_FAILED,      /* its image could not be loaded: GUEST_STOPPED */
+};
+/* One step of re-creating g: scrub its memory until TSC `until` (at least
+ * one chunk), then reset its devices and vCPUs and load its images. */
+enum reload_step guest_reload_step(struct guest *g, uint64_t until);
 
 #endif

@@ -21,6 +21,17 @@
 struct guest;
 struct percpu;
 
+/* Guest state the CPU holds while the vCPU is its current one, saved
+ * here when another vCPU takes the CPU (vm/vcpu_state.c). */
+#define VCPU_SWITCHED_MSRS 6
+struct vcpu_state {
+    void *fpu;                         /* XSAVE (or FXSAVE) area */
+    uint64_t xcr0;
+    uint64_t dr[4], dr6;
+    uint64_t cr2;
+    uint64_t msr[VCPU_SWITCHED_MSRS];  /* KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK, TSC_AUX */
+};
+
 /* Order fixed by vmx/entry.asm. */
 struct guest_regs {
     uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
@@ -40,6 +51,7 @@ struct vcpu {
     struct vmx_vcpu vmx;               /* VMCS, controls, CR shadows, the exit being handled */
     struct vmsr msr;                   /* virtualized MSRs */
     struct vlapic lapic;
+    struct vcpu_state state;           /* switched with the CPU, vm/vcpu_state.c */
 
     /* Posted by other vCPUs and CPUs, taken before each entry. */
     volatile uint32_t requests;        /* VCPU_REQ_* */
@@ -105,6 +117,11 @@ void vcpu_skip_insn(struct vcpu *v);
 void vcpu_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 /* #PF with CR2 = `addr` and error code `error` (SDM Vol. 3A 4.7). */
 void vcpu_inject_page_fault(struct vcpu *v, uint64_t addr, uint32_t error);
+/* CR0 and CR4 as the guest sees them: its own bits from the VMCS guest
+ * area (they change without exits), the host-owned ones from the read
+ * shadow (SDM Vol. 3C 25.6.6). */
+uint64_t vcpu_cr0(struct vcpu *v);
+uint64_t vcpu_cr4(struct vcpu *v);
 /* The guest's current privilege level: SS.DPL (SDM Vol. 3C 25.4.1). */
 unsigned vcpu_cpl(struct vcpu *v);
 
@@ -114,6 +131,18 @@ uint8_t *vcpu_linear_ptr(struct vcpu *v, uint64_t lin, unsigned len);
 
 /* All exits of this vCPU. */
 uint64_t vcpu_exit_total(const struct vcpu *v);
+
+/* CPU-held state (vm/vcpu_state.c): allocated once, reset to power-on,
+ * loaded on the CPU that runs the vCPU next (saving the previous
+ * vCPU's), put back when the vCPU leaves the CPU. */
+bool vcpu_state_alloc(struct vcpu *v);
+void vcpu_state_reset(struct vcpu *v);
+void vcpu_state_load(struct vcpu *v, struct percpu *pc);
+void vcpu_state_put(struct vcpu *v, struct percpu *pc);
+/* Let the guest reach the switched MSRs without exits (MSR bitmap). */
+void vcpu_state_open_msrs(struct vcpu *v);
+/* XSETBV for the vCPU: false (#GP) unless `val` is a valid XCR0 here. */
+bool vcpu_set_xcr0(struct vcpu *v, uint64_t val);
 
 /* VMCS life cycle (vm/vcpu_vmcs.c). */
 /* Build the VMCS on `pc` (the first run, after INIT or a restart). */

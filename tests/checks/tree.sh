@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 bad=0
-allowed=" .ci .gitignore Makefile README.md arch boot config configs core dm docs drivers exit guest include lib mgmt mm sched scripts tests vm vmx "
+allowed=" .ci .gitignore Makefile README.md arch boot config configs core dm docs drivers exit guest include lib mgmt mm sched scripts tests tools vm vmx "
 for e in $(git ls-files | cut -d/ -f1 | sort -u); do
     case "$allowed" in
     *" $e "*) ;;

@@ -42,6 +42,12 @@ static void test_all_available(void **state)
     assert_true(o.proc & VMX_PROC_IO_BITMAPS);
     assert_true(o.proc & VMX_PROC_MSR_BITMAPS);
     assert_true(o.proc & VMX_PROC_SECONDARY_CTLS);
+    /* CR8 is the virtual APIC's TPR, never the real one. */
+    assert_true(o.proc & VMX_PROC_CR8_LOAD_EXITING);
+    assert_true(o.proc & VMX_PROC_CR8_STORE_EXITING);
+    /* DR7 and DEBUGCTL are the guest's across exits. */
+    assert_true(o.exit & VMX_EXIT_SAVE_DEBUG_CTLS);
+    assert_true(o.entry & VMX_ENTRY_LOAD_DEBUG_CTLS);
     assert_true(o.proc2 & VMX_PROC2_ENABLE_EPT);
     assert_true(o.proc2 & VMX_PROC2_UNRESTRICTED_GUEST);
     assert_true(o.proc2 & VMX_PROC2_ENABLE_VPID);
