@@ -36,7 +36,12 @@ done
 # The objects of the sources that exist now (stale objects of moved
 # files may still sit in the build directory).
 objs=()
-for src in $(git ls-files '*.c' '*.asm' 2>/dev/null || find . -name '*.c' -o -name '*.asm'); do
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    srcs=$(git ls-files '*.c' '*.asm')
+else
+    srcs=$(find . -name '*.c' -o -name '*.asm' | sed 's#^\./##')
+fi
+for src in $srcs; do
     dir=$(dirname "$src")
     [ -n "${level[$dir]:-}" ] || continue
     case "$src" in *.asm) o=$BUILD/core/${src%.asm}.asm.o ;; *) o=$BUILD/core/${src%.c}.o ;; esac
@@ -57,7 +62,7 @@ table=$(for o in "${objs[@]}"; do
 done)
 
 bad=0
-declare -A edges
+declare -A edges=()
 
 # Join references with definitions.
 report=$(awk '
@@ -86,6 +91,10 @@ done <<< "$report"
 if [ $bad != 0 ]; then
     echo "layering: FAILED: lower layers never call up (docs/CONVENTIONS.md)"
     exit 1
+fi
+if [ ${#objs[@]} = 0 ]; then
+    echo "check-layers: no objects of the core found under $BUILD/core" >&2
+    exit 2
 fi
 echo "layering: ${#objs[@]} objects, ${#edges[@]} folder edges, all downward:"
 for e in "${!edges[@]}"; do echo "  $e"; done | sort
