@@ -45,10 +45,7 @@ void vcpu_reset(struct vcpu *v)
     memset(&v->regs, 0, sizeof(v->regs));
     vcpu_state_reset(v);
     vmsr_reset(&v->msr, v->id == 0);
-    /* The virtual APIC timer runs at the bus clock the guest is told
-     * about (CPUID 0x40000010 EBX): the host LAPIC timer's input clock. */
-    uint64_t bus_hz = lapic_timer_hz() * 16;
-    vlapic_reset(&v->lapic, v->id, bus_hz ? MAX(tsc_hz() / bus_hz, 1) : 1);
+    vlapic_reset(&v->lapic, v->id, vcpu_apic_tsc_per_tick());
     vlapic_base_changed(v);
     v->needs_setup = true;
     v->wait_sipi = v->id != 0;
@@ -57,6 +54,23 @@ void vcpu_reset(struct vcpu *v)
     v->posted_any = v->posted_nmi = 0;
     for (int i = 0; i < 8; i++)
         v->posted[i] = 0;
+}
+
+/* The virtual APIC timer counts one tick per `tsc_per_tick` TSC ticks
+ * (before its divider): the host LAPIC timer's input clock as near as a
+ * whole number of TSC ticks gets, and the guest is told the bus clock
+ * that makes exactly (CPUID 0x40000010 EBX), so its own conversions
+ * between timer counts and TSC ticks agree with the model's. Where the
+ * TSC is slower than the APIC bus (an emulator), one tick per TSC tick. */
+uint64_t vcpu_apic_tsc_per_tick(void)
+{
+    uint64_t bus_hz = lapic_timer_hz() * 16;
+    return bus_hz ? MAX(tsc_hz() / bus_hz, 1) : 1;
+}
+
+uint64_t vcpu_apic_bus_hz(void)
+{
+    return tsc_hz() / vcpu_apic_tsc_per_tick();
 }
 
 void vcpu_kick(struct vcpu *v)

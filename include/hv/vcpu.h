@@ -88,6 +88,12 @@ void vcpu_destroy(struct vcpu *v);
  * runs. */
 void vcpu_reset(struct vcpu *v);
 
+/* The virtual local APIC's bus clock (what CPUID 0x40000010 EBX tells the
+ * guest, in kHz there) and its timer's TSC ticks per count: one is the
+ * TSC rate divided by the other, exactly. */
+uint64_t vcpu_apic_bus_hz(void);
+uint64_t vcpu_apic_tsc_per_tick(void);
+
 /* Post VCPU_REQ_* bits and kick the CPU it is on. */
 void vcpu_make_request(struct vcpu *v, uint32_t req);
 /* Take (and clear) the requests among `mask`. */
