@@ -13,6 +13,7 @@
 #include <arch/vmcs.h>
 #include <arch/vmx.h>
 #include <arch/vmx_ops.h>
+#include <arch/vmx_event.h>
 #include <arch/percpu.h>
 #include <arch/cpu.h>
 
@@ -28,25 +29,20 @@ static void entry_failed(struct vcpu *v, int rc)
     guest_stop(v->guest, 255, "%s", why);
 }
 
-/* The exit interrupted the delivery of an event (SDM Vol. 3C 27.2.4):
- * deliver it again on the next entry, with its error code and, for
- * software interrupts and exceptions, the instruction length (28.2.3).
- * Its vector is already in service in the virtual APIC, so nothing else
- * changes. An event the handler queued itself (an exception) wins. */
+/* The exit interrupted the delivery of an event: deliver it again on the
+ * next entry (vmx/event.c decides how). Its vector is already in service
+ * in the virtual APIC, so nothing else changes. */
 static void reinject(struct vcpu *v)
 {
-    uint32_t info = v->vmx.idt_info;
-    if (vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
+    struct vmx_reinject r;
+    if (!vmx_reinject_decide(v->vmx.idt_info, vmcs_read32(VMCS_ENTRY_INTR_INFO), &r))
         return;
-    if (info & INTR_INFO_DELIVER_CODE)
+    if (r.error_code)
         vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR, vmcs_read32(VMCS_IDT_VECTORING_ERROR));
-    uint32_t type = INTR_INFO_TYPE(info);
-    if (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_PRIV_SW_EXC || type == INTR_TYPE_SW_EXC)
+    if (r.insn_len)
         vmcs_write32(VMCS_ENTRY_INSN_LEN, v->vmx.exit_insn_len);
-    /* Bit 12 is undefined in the IDT-vectoring field, reserved (0) in
-     * the entry field (25.8.3). */
-    vmcs_write32(VMCS_ENTRY_INTR_INFO, info & ~(uint32_t)0x7ffff000u);
-    if (type == INTR_TYPE_NMI || type == INTR_TYPE_EXT_INTR)
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, r.info);
+    if (r.wake)
         vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
 }
 
