@@ -342,6 +342,7 @@ static void start_aps(struct guest *g)
  * unless a SIPI already followed it. False: the vCPU does not run now. */
 static bool take_init(struct vcpu *v, struct percpu *pc)
 {
+    vcpu_state_init_signal(v, pc);
     uint64_t f = spin_lock_irqsave(&sched_lock);
     bool sipi = vcpu_take_requests(v, VCPU_REQ_SIPI) != 0;
     bool last = false, stuck = false;

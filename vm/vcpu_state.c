@@ -114,6 +114,18 @@ void vcpu_state_put(struct vcpu *v, struct percpu *pc)
     pc->state_owner = NULL;
 }
 
+void vcpu_state_init_signal(struct vcpu *v, struct percpu *pc)
+{
+    /* INIT (SDM Vol. 3A 10.1.1, table 10-1, "after INIT"): the debug
+     * registers and CR2 are reset; x87/SSE state, XCR0 and the MSRs keep
+     * their values. */
+    vcpu_state_put(v, pc);
+    for (unsigned i = 0; i < 4; i++)
+        v->state.dr[i] = 0;
+    v->state.dr6 = DR6_INIT;
+    v->state.cr2 = 0;
+}
+
 /* The MSR bitmap (SDM Vol. 3C 25.6.9): read bits for 0-0x1fff at 0, for
  * 0xc0000000-0xc0001fff at 1 KiB; write bits at 2 and 3 KiB. */
 static void msr_pass(uint8_t *bitmap, uint32_t msr)

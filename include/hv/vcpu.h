@@ -145,6 +145,8 @@ bool vcpu_state_alloc(struct vcpu *v);
 void vcpu_state_reset(struct vcpu *v);
 void vcpu_state_load(struct vcpu *v, struct percpu *pc);
 void vcpu_state_put(struct vcpu *v, struct percpu *pc);
+/* An INIT arrived: the state INIT resets, reset (the vCPU is on `pc`). */
+void vcpu_state_init_signal(struct vcpu *v, struct percpu *pc);
 /* Let the guest reach the switched MSRs without exits (MSR bitmap). */
 void vcpu_state_open_msrs(struct vcpu *v);
 /* XSETBV for the vCPU: false (#GP) unless `val` is a valid XCR0 here. */
