@@ -1,0 +1,88 @@
+#!/bin/bash
+# CPUID against MSRs and instructions, from inside a guest (Bochs with VMX,
+# BIOS + GRUB, 1 CPU, through hvrun): tests/guests/cpupolicy.asm checks, as
+# an operating system would at boot, that every feature bit naming an MSR
+# or an instruction is set exactly when the MSR answers or the instruction
+# runs, that the APIC bit follows IA32_APIC_BASE.EN and OSXSAVE follows
+# CR4.OSXSAVE, that leaf 0xa shows no PMU, and that the MSRs Linux reads at
+# boot without asking CPUID answer. The policy: docs/cpu-policy.md.
+. "$(dirname "$0")/lib.sh"
+"$ROOT/scripts/hvrun" "$BUILD/guests/cpupolicy.cfg" --emulator bochs --cpus 1 --timeout 300 \
+    --quiet --log "$LOG"
+BOOT_RC=$?
+tr -d '\r' < "$LOG" > "$LOG.txt"
+checks=(
+    "PDCM matches IA32_PERF_CAPABILITIES"
+    "CPUID leaf 0xa is empty (no PMU)"
+    "PMU version matches IA32_PMC0"
+    "PMU version matches IA32_PERFEVTSEL0"
+    "MISC_ENABLE performance monitoring bit matches leaf 0xa"
+    "ARCH_CAPABILITIES bit matches IA32_ARCH_CAPABILITIES"
+    "IBRS/STIBP/SSBD bits match IA32_SPEC_CTRL"
+    "IBPB bit matches IA32_PRED_CMD"
+    "L1D_FLUSH bit matches IA32_FLUSH_CMD"
+    "CORE_CAPABILITIES bit matches MSR 0xcf"
+    "MTRR bit matches IA32_MTRRCAP"
+    "every MTRR that MTRRCAP announces reads, the next one faults"
+    "PAT bit matches IA32_PAT"
+    "MCA bit matches IA32_MCG_CAP"
+    "every bank MCG_CAP counts reads, the next one faults"
+    "MCG_CAP.MCG_CTL_P matches IA32_MCG_CTL"
+    "APIC bit set while IA32_APIC_BASE.EN is set"
+    "APIC bit clear after clearing IA32_APIC_BASE.EN"
+    "APIC bit set again with IA32_APIC_BASE.EN"
+    "TSC-deadline bit matches IA32_TSC_DEADLINE"
+    "OSXSAVE clear while CR4.OSXSAVE is clear"
+    "OSXSAVE set after setting CR4.OSXSAVE"
+    "XGETBV: XCR0 is x87 only at reset"
+    "CPUID 0xd: 576-byte XSAVE area for XCR0 = x87"
+    "OSXSAVE clear again after clearing CR4.OSXSAVE"
+    "XSAVES bit matches IA32_XSS"
+    "TSC_ADJUST bit matches IA32_TSC_ADJUST"
+    "RDTSCP bit matches the instruction"
+    "RDPID bit matches the instruction"
+    "INVPCID bit matches the instruction"
+    "EPB bit matches IA32_ENERGY_PERF_BIAS"
+    "thermal sensor bit matches IA32_THERM_STATUS"
+    "APERF/MPERF bit matches IA32_APERF"
+    "HWP bit matches IA32_PM_ENABLE"
+    "ACPI bit matches IA32_THERM_INTERRUPT"
+    "EST bit matches IA32_PERF_STATUS"
+    "DS bit matches IA32_DS_AREA"
+    "SDBG bit matches IA32_DEBUG_INTERFACE"
+    "DCA bit matches IA32_PLATFORM_DCA_CAP"
+    "MPX bit matches IA32_BNDCFGS"
+    "Intel PT bit matches IA32_RTIT_CTL"
+    "CET_SS bit matches IA32_U_CET"
+    "WAITPKG bit matches IA32_UMWAIT_CONTROL"
+    "MONITOR/MWAIT hidden"
+    "MISC_ENABLE MONITOR bit matches CPUID"
+    "SGX and PT leaves 0x12 and 0x14 are empty"
+    "leaf 0xb x2APIC ID matches the APIC ID of leaf 1"
+    "IA32_UCODE_REV reads after writing 0"
+    "Linux boot MSR IA32_TIME_STAMP_COUNTER reads"
+    "Linux boot MSR IA32_PLATFORM_ID reads"
+    "Linux boot MSR IA32_APIC_BASE reads"
+    "Linux boot MSR IA32_FEATURE_CONTROL reads"
+    "Linux boot MSR PLATFORM_INFO reads"
+    "Linux boot MSR IA32_MISC_ENABLE reads"
+    "Linux boot MSR IA32_SYSENTER_CS reads"
+    "Linux boot MSR IA32_SYSENTER_ESP reads"
+    "Linux boot MSR IA32_SYSENTER_EIP reads"
+    "Linux boot MSR IA32_MCG_STATUS reads"
+    "Linux boot MSR IA32_DEBUGCTL reads"
+    "Linux boot MSR IA32_MTRR_DEF_TYPE reads"
+    "Linux boot MSR IA32_EFER reads"
+    "Linux boot MSR IA32_FS_BASE reads"
+    "Linux boot MSR IA32_GS_BASE reads"
+)
+for c in "${checks[@]}"; do
+    re=$(printf '%s' "$c" | sed 's/[][().*^$+?{}|\\]/\\&/g')
+    expect "^\[cpupolicy\] ok: $re$" "cpupolicy: $c"
+done
+expect "^\[cpupolicy\] info: CPUID.1 ECX EDX [0-9a-f]{8} [0-9a-f]{8}$" "what the guest was shown is in the log"
+expect "^\[cpupolicy\] all checks done" "the guest ran to its end"
+reject "FAIL" "no check failed"
+expect "^guest cpupolicy stopped: wrote 0 to the test-exit port 0xf4 \(status 0\)" "stopped with 0"
+expect_rc 0 "hvrun: the guest stopped with status 0"
+finish
