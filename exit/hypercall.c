@@ -4,11 +4,17 @@
  * management layer (mgmt/manage.c), which plugs its handler in at start,
  * and only the guest configured with management = yes reaches it: the
  * permission check is the first thing manage() does below.
+ *
+ * Only the guest's kernel may call: VMCALL from CPL > 0 (ring 1-3,
+ * virtual-8086 mode) raises #UD, as VMCALL outside VMX non-root operation
+ * does (SDM Vol. 2B, VMCALL), and nothing happens. In VMX non-root
+ * operation VMCALL exits at every CPL, so the check is ours.
  */
 #include <hv/exit.h>
 #include <hv/hypercall.h>
 #include <hv/guest.h>
 #include <hv/version.h>
+#include <arch/cpu.h>
 
 static hypercall_manage_t manage_fn;
 
@@ -69,6 +75,11 @@ static enum exit_action handle(struct vcpu *v)
 
 enum exit_action exit_vmcall(struct vcpu *v)
 {
+    if (vcpu_cpl(v) != 0) {
+        /* A fault: RIP stays on the VMCALL, registers untouched. */
+        vcpu_inject_exception(v, X86_EXC_UD, false, 0);
+        return EXIT_RESUME;
+    }
     enum exit_action a = handle(v);
     if (a == EXIT_RESUME)
         vcpu_skip_insn(v);
