@@ -57,7 +57,7 @@ static bool guest_write_cr4(struct vcpu *v, uint64_t val)
     uint64_t efer = vmcs_read64(VMCS_GUEST_EFER);
     /* VMXE is never the guest's; other bits the CPU can't set are
      * reserved (#GP), as are bits beyond CR4_FIXED1. */
-    if ((val & CR4_VMXE) || (val & ~(v->vmx.cr4_fixed1 & ~CR4_VMXE)))
+    if ((val & (CR4_VMXE | CR4_HIDDEN)) || (val & ~(v->vmx.cr4_fixed1 & ~CR4_VMXE)))
         return false;
     if ((efer & EFER_LMA) && !(val & CR4_PAE))
         return false;

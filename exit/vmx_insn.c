@@ -12,6 +12,15 @@ enum exit_action exit_vmx_insn(struct vcpu *v)
     return EXIT_RESUME;
 }
 
+/* MONITOR, MWAIT, GETSEC, UMWAIT, TPAUSE, ENCLS: CPUID hides these
+ * features (docs/cpu-policy.md), so a guest that uses them anyway gets
+ * the #UD of a CPU without them, not a stop. */
+enum exit_action exit_hidden_insn(struct vcpu *v)
+{
+    vcpu_inject_exception(v, X86_EXC_UD, false, 0);
+    return EXIT_RESUME;
+}
+
 enum exit_action exit_cache(struct vcpu *v)
 {
     /* INVD would drop dirty lines of other guests: do WBINVD's harmless

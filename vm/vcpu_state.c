@@ -18,6 +18,7 @@
 #include <arch/cpu.h>
 #include <arch/fpu.h>
 #include <arch/msr.h>
+#include <arch/cpuid_policy.h>
 
 #define DR6_INIT 0xffff0ff0ULL
 
@@ -144,8 +145,9 @@ void vcpu_state_open_msrs(struct vcpu *v)
 
 bool vcpu_set_xcr0(struct vcpu *v, uint64_t val)
 {
+    /* Only what CPUID leaf 0xd offers the guest (docs/cpu-policy.md). */
     const struct fpu_info *f = fpu_info();
-    if (!f->xsave || !xcr0_valid(val, f->mask))
+    if (!f->xsave || !xcr0_valid(val, f->mask & CPUID_POLICY_XCR0))
         return false;
     v->state.xcr0 = val;
     fpu_set_xcr0(val);      /* the vCPU's state is this CPU's now */

@@ -37,7 +37,7 @@ static void control_registers(struct vmx_vcpu *x, const struct vmx_caps *c)
     /* Owned: the fixed bits, and CD/NW (a guest may not turn caching off
      * for memory the host shares with others). */
     x->cr0_mask = cr0_fixed | CR0_CD | CR0_NW;
-    x->cr4_mask = c->cr4_fixed0 | CR4_VMXE;
+    x->cr4_mask = c->cr4_fixed0 | CR4_VMXE | CR4_HIDDEN;
     x->cr0_shadow = cr0;
     x->cr4_shadow = cr4;
     vmcs_writenat(VMCS_GUEST_CR0, (cr0 | cr0_fixed) & c->cr0_fixed1);

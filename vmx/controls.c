@@ -42,11 +42,12 @@ int vmx_controls_compute(const struct vmx_caps *c, struct vmx_controls *o,
           VMX_PROC_CR8_STORE_EXITING, VMX_PROC_TSC_OFFSETTING,
           &c->proc, &o->proc },
         /* EPT isolates guests; unrestricted guest runs real mode and
-         * unpaged protected mode (multiboot) natively. RDTSCP, INVPCID and
-         * XSAVES would #UD in the guest without their enables. */
+         * unpaged protected mode (multiboot) natively. RDTSCP and INVPCID
+         * would #UD in the guest without their enables; XSAVES stays off,
+         * so it #UDs, as CPUID (which hides it) says. */
         { "secondary processor-based", VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST,
-          VMX_PROC2_ENABLE_VPID | VMX_PROC2_ENABLE_RDTSCP | VMX_PROC2_ENABLE_INVPCID |
-          VMX_PROC2_ENABLE_XSAVES, &c->proc2, &o->proc2 },
+          VMX_PROC2_ENABLE_VPID | VMX_PROC2_ENABLE_RDTSCP | VMX_PROC2_ENABLE_INVPCID,
+          &c->proc2, &o->proc2 },
         /* 64-bit host; interrupts acknowledged on exit (the vector is in
          * the exit information); EFER and PAT switched on every exit. */
         /* DR7 and IA32_DEBUGCTL are the guest's: saved on exit and loaded

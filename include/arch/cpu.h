@@ -107,6 +107,10 @@ static inline __noreturn void cpu_halt_forever(void)
 
 #define RFLAGS_CF BIT(0)
 #define RFLAGS_ZF BIT(6)
+/* CR4 bits of features CPUID hides from guests (docs/cpu-policy.md):
+ * SMXE (14), PKE (22), CET (23). The host owns them, so a guest's MOV to
+ * CR4 that sets one exits and gets #GP, as on a CPU without them. */
+#define CR4_HIDDEN (BIT(14) | BIT(22) | BIT(23))
 #define RFLAGS_IF BIT(9)
 #define RFLAGS_RF BIT(16)
 

@@ -39,6 +39,7 @@ enum exit_action exit_unexpected(struct vcpu *v);
 enum exit_action exit_triple_fault(struct vcpu *v);
 enum exit_action exit_invalid_state(struct vcpu *v);
 enum exit_action exit_vmx_insn(struct vcpu *v);
+enum exit_action exit_hidden_insn(struct vcpu *v);
 enum exit_action exit_cache(struct vcpu *v);
 enum exit_action exit_xsetbv(struct vcpu *v);
 enum exit_action exit_external_interrupt(struct vcpu *v);

@@ -15,7 +15,7 @@ STUB(exit_unexpected) STUB(exit_vmx_insn) STUB(exit_triple_fault)
 STUB(exit_external_interrupt) STUB(exit_exception_nmi) STUB(exit_cpuid) STUB(exit_hlt)
 STUB(exit_io) STUB(exit_rdmsr) STUB(exit_wrmsr) STUB(exit_resume) STUB(exit_vmcall)
 STUB(exit_ept_violation) STUB(exit_invalid_state) STUB(exit_cache) STUB(exit_xsetbv)
-STUB(exit_cr_access)
+STUB(exit_cr_access) STUB(exit_hidden_insn)
 
 static void test_complete(void **state)
 {
@@ -58,8 +58,13 @@ static void test_routing(void **state)
     static const unsigned vmx_insns[] = { 19, 20, 21, 22, 23, 24, 25, 26, 27, 50, 53, 59 };
     for (size_t i = 0; i < sizeof(vmx_insns) / sizeof(vmx_insns[0]); i++)
         assert_ptr_equal(exit_table[vmx_insns[i]], exit_vmx_insn);
+    /* Instructions of features CPUID hides raise #UD. */
+    static const unsigned hidden[] = { EXIT_REASON_GETSEC, EXIT_REASON_MWAIT, EXIT_REASON_MONITOR,
+                                       EXIT_REASON_UMWAIT, EXIT_REASON_TPAUSE, EXIT_REASON_ENCLS };
+    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+        assert_ptr_equal(exit_table[hidden[i]], exit_hidden_insn);
     /* Reasons we never enable stop the guest with a dump. */
-    static const unsigned never[] = { 3, 4, 5, 6, 11, 17, 35, 38, 42, 60, 65, 69 };
+    static const unsigned never[] = { 3, 4, 5, 6, 17, 35, 38, 42, 65, 69 };
     for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
         assert_ptr_equal(exit_table[never[i]], exit_unexpected);
 }
