@@ -1,34 +1,32 @@
 /*
  * ACPI tables generated per guest (include/hv/acpi_tables.h). Pure logic.
  *
- * Every table is emitted by one function that writes through struct out;
+ * Every table is emitted by one function that writes through struct
+ * acpi_out (guest/acpi_build.h; the DSDT's AML is in guest/acpi_dsdt.c);
  * the same functions run twice: first without a buffer to measure (so the
  * size check happens before a single byte is written), then into the
- * caller's buffer with the addresses the first run found. Multi-byte fields
- * are stored byte by byte, little-endian (5.2). Section numbers refer to
- * ACPI 6.5.
+ * caller's buffer with the addresses the first run found. Multi-byte
+ * fields are stored byte by byte, little-endian (5.2). Section numbers
+ * refer to ACPI 6.5.
  *
  * Buffer layout, in this order from `base`: RSDP (16-byte aligned, first,
  * so the legacy scan of 0xe0000-0xfffff meets it), FACS (64-byte aligned,
  * 5.2.10), DSDT, FADT, MADT, XSDT, RSDT (each 16-byte aligned).
  */
-#include <hv/acpi_tables.h>
+#include "acpi_build.h"
 #include <hv/fmt.h>
 #include <hv/string.h>
 #include <stdarg.h>
 
 typedef unsigned long long ull;
 
-#define HDR_LEN         36      /* 5.2.6 System Description Table Header */
 #define RSDP_LEN        36      /* 5.2.5.3, revision 2 */
 #define FACS_LEN        64      /* 5.2.10 */
-#define FADT_LEN        276     /* 5.2.9, up to the Hypervisor Vendor Identity */
 #define FADT_REV        6
 #define FADT_MINOR      3       /* ACPI 6.3 */
 #define MADT_REV        5       /* ACPI 6.3: Online Capable flag defined */
 #define XSDT_REV        1
 #define RSDT_REV        1
-#define DSDT_REV        2       /* 2 and later: 64-bit AML integers (19.6.28) */
 
 /* FADT flags (table 5.10). */
 #define F_WBINVD        BIT(0)  /* must be set from ACPI 2.0 on */
@@ -53,87 +51,19 @@ typedef unsigned long long ull;
 #define GAS_DWORD       3
 #define GAS_IO          1
 
-/* AML opcodes (20.2). */
-#define AML_ZERO        0x00
-#define AML_ONE         0x01
-#define AML_NAME        0x08
-#define AML_BYTE        0x0a
-#define AML_WORD        0x0b
-#define AML_DWORD       0x0c
-#define AML_STRING      0x0d
-#define AML_SCOPE       0x10
-#define AML_PACKAGE     0x12
-#define AML_ROOT        0x5c
-#define AML_EXT         0x5b
-#define AML_DEVICE      0x82    /* after AML_EXT */
-
-/* ---- output ------------------------------------------------------------- */
-
-/* Where each table starts, as offsets from base. */
-struct offs {
-    size_t rsdp, facs, dsdt, fadt, madt, xsdt, rsdt, end;
-};
-
-struct out {
-    uint8_t *buf;               /* NULL: only measure */
-    size_t cap;
-    size_t pos;
-    uint64_t base;
-    const struct acpi_tables_desc *d;
-    struct offs at;             /* addresses to write (from the measuring run) */
-    struct offs got;            /* where this run put the tables */
-};
-
-static void put8(struct out *o, uint8_t v)
-{
-    if (o->buf && o->pos < o->cap)
-        o->buf[o->pos] = v;
-    o->pos++;
-}
-
-static void put16(struct out *o, uint16_t v)
-{
-    put8(o, (uint8_t)v);
-    put8(o, (uint8_t)(v >> 8));
-}
-
-static void put32(struct out *o, uint32_t v)
-{
-    put16(o, (uint16_t)v);
-    put16(o, (uint16_t)(v >> 16));
-}
-
-static void put64(struct out *o, uint64_t v)
-{
-    put32(o, (uint32_t)v);
-    put32(o, (uint32_t)(v >> 32));
-}
-
-static void put_str(struct out *o, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        put8(o, (uint8_t)s[i]);
-}
-
-static void put_zero(struct out *o, size_t n)
-{
-    while (n--)
-        put8(o, 0);
-}
-
 /* Pad with zeros up to a guest-physical multiple of `align`. */
-static void align_to(struct out *o, unsigned align)
+static void align_to(struct acpi_out *o, unsigned align)
 {
     while ((o->base + o->pos) % align)
         put8(o, 0);
 }
 
-static uint64_t gpa(const struct out *o, size_t off)
+static uint64_t gpa(const struct acpi_out *o, size_t off)
 {
     return o->base + off;
 }
 
-static void patch32(struct out *o, size_t off, uint32_t v)
+static void patch32(struct acpi_out *o, size_t off, uint32_t v)
 {
     if (!o->buf || off + 4 > o->cap)
         return;
@@ -151,7 +81,7 @@ static uint8_t sum8(const uint8_t *p, size_t n)
 }
 
 /* Store the checksum byte at `at` so that [start, start + len) sums to 0. */
-static void checksum(struct out *o, size_t start, size_t len, size_t at)
+static void checksum(struct acpi_out *o, size_t start, size_t len, size_t at)
 {
     if (!o->buf || start + len > o->cap)
         return;
@@ -159,8 +89,8 @@ static void checksum(struct out *o, size_t start, size_t len, size_t at)
     o->buf[at] = (uint8_t)-sum8(o->buf + start, len);
 }
 
-/* 5.2.6: signature, length (patched by table_end), revision, checksum. */
-static size_t table_begin(struct out *o, const char *sig, uint8_t rev)
+/* 5.2.6: signature, length (patched by acpi_table_end), revision, checksum. */
+size_t acpi_table_begin(struct acpi_out *o, const char *sig, uint8_t rev)
 {
     size_t start = o->pos;
 
@@ -176,7 +106,7 @@ static size_t table_begin(struct out *o, const char *sig, uint8_t rev)
     return start;
 }
 
-static void table_end(struct out *o, size_t start)
+void acpi_table_end(struct acpi_out *o, size_t start)
 {
     size_t len = o->pos - start;
 
@@ -185,7 +115,7 @@ static void table_end(struct out *o, size_t start)
 }
 
 /* 5.2.3.2 Generic Address Structure, I/O space. */
-static void put_gas_io(struct out *o, unsigned bits, uint8_t access, uint16_t port)
+static void put_gas_io(struct acpi_out *o, unsigned bits, uint8_t access, uint16_t port)
 {
     put8(o, GAS_IO);
     put8(o, (uint8_t)bits);
@@ -196,7 +126,7 @@ static void put_gas_io(struct out *o, unsigned bits, uint8_t access, uint16_t po
 
 /* ---- RSDP (5.2.5.3) and FACS (5.2.10) ------------------------------------ */
 
-static void emit_rsdp(struct out *o)
+static void emit_rsdp(struct acpi_out *o)
 {
     size_t start = o->pos;
 
@@ -219,7 +149,7 @@ static void emit_rsdp(struct out *o)
  * No waking vector (no S3/S4 is declared), no S4BIOS; the global lock
  * lives here for ACPICA even though no AML of ours takes it.
  */
-static void emit_facs(struct out *o)
+static void emit_facs(struct acpi_out *o)
 {
     o->got.facs = o->pos;
     put_str(o, "FACS", 4);
@@ -235,152 +165,12 @@ static void emit_facs(struct out *o)
     put_zero(o, 24);
 }
 
-/* ---- DSDT (5.2.11.1) ----------------------------------------------------- */
-
-/* Bytes of a PkgLength (20.2.4) whose package has `inner` bytes after it:
- * the encoded value counts the PkgLength itself. */
-static unsigned pkglen_bytes(size_t inner)
-{
-    if (inner + 1 <= 0x3f)
-        return 1;
-    if (inner + 2 <= 0xfff)
-        return 2;
-    if (inner + 3 <= 0xfffff)
-        return 3;
-    return 4;
-}
-
-static void aml_pkglen(struct out *o, size_t inner)
-{
-    unsigned n = pkglen_bytes(inner);
-    size_t v = inner + n;
-
-    if (n == 1) {
-        put8(o, (uint8_t)v);
-        return;
-    }
-    put8(o, (uint8_t)(((n - 1) << 6) | (v & 0x0f)));
-    for (unsigned k = 1; k < n; k++)
-        put8(o, (uint8_t)(v >> (4 + 8 * (k - 1))));
-}
-
-/* ComputationalData integer (20.2.3), shortest encoding. */
-static size_t aml_int_len(uint32_t v)
-{
-    if (v <= 1)
-        return 1;
-    if (v <= 0xff)
-        return 2;
-    if (v <= 0xffff)
-        return 3;
-    return 5;
-}
-
-static void aml_int(struct out *o, uint32_t v)
-{
-    if (v <= 1) {
-        put8(o, v ? AML_ONE : AML_ZERO);
-    } else if (v <= 0xff) {
-        put8(o, AML_BYTE);
-        put8(o, (uint8_t)v);
-    } else if (v <= 0xffff) {
-        put8(o, AML_WORD);
-        put16(o, (uint16_t)v);
-    } else {
-        put8(o, AML_DWORD);
-        put32(o, v);
-    }
-}
-
-#define CPU_HID         "ACPI0007"      /* processor device (8.4) */
-#define HID_LEN         (1 + 4 + 1 + 8 + 1) /* NameOp _HID StringPrefix "..." NUL */
-
-/* The body of Device(Cnnn) { Name(_HID, "ACPI0007") Name(_UID, uid) }:
- * everything after its PkgLength. */
-static size_t cpu_dev_inner(uint32_t uid)
-{
-    return 4 + HID_LEN + 1 + 4 + aml_int_len(uid);
-}
-
-static size_t cpu_dev_len(uint32_t uid)
-{
-    size_t inner = cpu_dev_inner(uid);
-
-    return 2 + pkglen_bytes(inner) + inner;
-}
-
-/*
- * One processor device per vCPU (8.4, 19.6.30: Processor() is deprecated
- * since ACPI 6.0): its _UID is the MADT entry's ACPI Processor UID, which
- * is how Linux ties the namespace object to the CPU (no _MAT needed).
- */
-static void aml_cpu_dev(struct out *o, unsigned i)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    put8(o, AML_EXT);
-    put8(o, AML_DEVICE);
-    aml_pkglen(o, cpu_dev_inner(i));
-    put8(o, 'C');
-    put8(o, (uint8_t)hex[(i >> 8) & 0xf]);
-    put8(o, (uint8_t)hex[(i >> 4) & 0xf]);
-    put8(o, (uint8_t)hex[i & 0xf]);
-    put8(o, AML_NAME);
-    put_str(o, "_HID", 4);
-    put8(o, AML_STRING);
-    put_str(o, CPU_HID, 9);                     /* with its NUL */
-    put8(o, AML_NAME);
-    put_str(o, "_UID", 4);
-    aml_int(o, i);
-}
-
-/*
- * DefinitionBlock ("", "DSDT", 2, "HVHV  ", "HVGUEST ", 1) {
- *     Scope (\_SB) { Device (C000) { ... } ... }
- *     Name (\_S5, Package (4) { SLP_TYP, SLP_TYP, 0, 0 })
- * }
- * \_S5 (7.4.2.6): SLP_TYPa for PM1a_CNT, SLP_TYPb for the absent PM1b
- * (same value, ignored), two reserved zeros. A PCI root bridge (PNP0A03
- * with _CRS and _PRT) joins \_SB with the PCI model; until then Linux
- * probes the host bridge through 0xcf8 without ACPI.
- */
-static void emit_dsdt(struct out *o)
-{
-    const struct acpi_tables_desc *d = o->d;
-    size_t start = table_begin(o, "DSDT", DSDT_REV);
-
-    o->got.dsdt = start;
-
-    size_t devs = 0;
-    for (unsigned i = 0; i < d->vcpus; i++)
-        devs += cpu_dev_len(i);
-    put8(o, AML_SCOPE);
-    aml_pkglen(o, 1 + 4 + devs);
-    put8(o, AML_ROOT);
-    put_str(o, "_SB_", 4);
-    for (unsigned i = 0; i < d->vcpus; i++)
-        aml_cpu_dev(o, i);
-
-    uint32_t t = ACPI_TABLES_SLP_TYP_S5;
-    put8(o, AML_NAME);
-    put8(o, AML_ROOT);
-    put_str(o, "_S5_", 4);
-    put8(o, AML_PACKAGE);
-    aml_pkglen(o, 1 + 2 * aml_int_len(t) + 2);
-    put8(o, 4);                                 /* NumElements */
-    aml_int(o, t);
-    aml_int(o, t);
-    aml_int(o, 0);
-    aml_int(o, 0);
-    table_end(o, start);
-}
-
 /* ---- FADT (5.2.9, table 5.9) --------------------------------------------- */
 
-static void emit_fadt(struct out *o)
+static void emit_fadt(struct acpi_out *o)
 {
     const struct acpi_tables_desc *d = o->d;
-    size_t start = table_begin(o, "FACP", FADT_REV);
+    size_t start = acpi_table_begin(o, "FACP", FADT_REV);
     uint32_t dsdt = (uint32_t)gpa(o, o->at.dsdt);
 
     o->got.fadt = start;
@@ -441,7 +231,7 @@ static void emit_fadt(struct out *o)
     put_zero(o, 12);                            /* 244 SLEEP_CONTROL_REG (HW-reduced only) */
     put_zero(o, 12);                            /* 256 SLEEP_STATUS_REG */
     put_str(o, "HVHV\0\0\0\0", 8);              /* 268 Hypervisor Vendor Identity */
-    table_end(o, start);
+    acpi_table_end(o, start);
 }
 
 /* ---- MADT (5.2.12) ------------------------------------------------------- */
@@ -451,7 +241,7 @@ static uint32_t apic_id(const struct acpi_tables_desc *d, unsigned i)
     return d->apic_ids ? d->apic_ids[i] : i;
 }
 
-static void put_iso(struct out *o, uint8_t irq, uint32_t gsi, uint16_t flags)
+static void put_iso(struct acpi_out *o, uint8_t irq, uint32_t gsi, uint16_t flags)
 {
     put8(o, 2);                                 /* Interrupt Source Override */
     put8(o, 10);
@@ -461,10 +251,10 @@ static void put_iso(struct out *o, uint8_t irq, uint32_t gsi, uint16_t flags)
     put16(o, flags);
 }
 
-static void emit_madt(struct out *o)
+static void emit_madt(struct acpi_out *o)
 {
     const struct acpi_tables_desc *d = o->d;
-    size_t start = table_begin(o, "APIC", MADT_REV);
+    size_t start = acpi_table_begin(o, "APIC", MADT_REV);
     bool any_x2 = false;
 
     o->got.madt = start;
@@ -524,40 +314,40 @@ static void emit_madt(struct out *o)
         put8(o, 1);
         put_zero(o, 3);
     }
-    table_end(o, start);
+    acpi_table_end(o, start);
 }
 
 /* ---- XSDT (5.2.8) and RSDT (5.2.7) --------------------------------------- */
 
-static void emit_xsdt(struct out *o)
+static void emit_xsdt(struct acpi_out *o)
 {
-    size_t start = table_begin(o, "XSDT", XSDT_REV);
+    size_t start = acpi_table_begin(o, "XSDT", XSDT_REV);
 
     o->got.xsdt = start;
     put64(o, gpa(o, o->at.fadt));
     put64(o, gpa(o, o->at.madt));
-    table_end(o, start);
+    acpi_table_end(o, start);
 }
 
 /* For ACPI 1.0 readers and Linux's acpi=rsdt; OSPM uses the XSDT. */
-static void emit_rsdt(struct out *o)
+static void emit_rsdt(struct acpi_out *o)
 {
-    size_t start = table_begin(o, "RSDT", RSDT_REV);
+    size_t start = acpi_table_begin(o, "RSDT", RSDT_REV);
 
     o->got.rsdt = start;
     put32(o, (uint32_t)gpa(o, o->at.fadt));
     put32(o, (uint32_t)gpa(o, o->at.madt));
-    table_end(o, start);
+    acpi_table_end(o, start);
 }
 
-static void emit_all(struct out *o)
+static void emit_all(struct acpi_out *o)
 {
     align_to(o, 16);
     emit_rsdp(o);
     align_to(o, 64);
     emit_facs(o);
     align_to(o, 16);
-    emit_dsdt(o);
+    acpi_dsdt_emit(o);
     align_to(o, 16);
     emit_fadt(o);
     align_to(o, 16);
@@ -641,9 +431,9 @@ static int check_desc(const struct acpi_tables_desc *d, char *err, size_t errlen
     return 0;
 }
 
-static void measure(const struct acpi_tables_desc *d, uint64_t base, struct offs *at)
+static void measure(const struct acpi_tables_desc *d, uint64_t base, struct acpi_offs *at)
 {
-    struct out o = { .buf = NULL, .base = base, .d = d };
+    struct acpi_out o = { .buf = NULL, .base = base, .d = d };
 
     emit_all(&o);
     *at = o.got;
@@ -668,7 +458,7 @@ void acpi_tables_pc_defaults(struct acpi_tables_desc *d, unsigned vcpus)
 
 size_t acpi_tables_size(const struct acpi_tables_desc *d, uint64_t base)
 {
-    struct offs at;
+    struct acpi_offs at;
 
     if (check_desc(d, NULL, 0))
         return 0;
@@ -679,7 +469,7 @@ size_t acpi_tables_size(const struct acpi_tables_desc *d, uint64_t base)
 int acpi_tables_build(const struct acpi_tables_desc *d, uint64_t base, uint8_t *buf,
                       size_t size, struct acpi_tables_layout *out, char *err, size_t errlen)
 {
-    struct offs at;
+    struct acpi_offs at;
 
     if (!buf || !out)
         return fail(err, errlen, ACPI_TABLES_E_INVAL, "acpi tables: no buffer or result");
@@ -700,7 +490,7 @@ int acpi_tables_build(const struct acpi_tables_desc *d, uint64_t base, uint8_t *
     /* The RSDT, FADT.DSDT and FIRMWARE_CTRL hold 32-bit addresses: with
      * the RSDP below 1 MiB, the few KiB after it are far below 4 GiB. */
 
-    struct out o = { .buf = buf, .cap = size, .base = base, .d = d, .at = at };
+    struct acpi_out o = { .buf = buf, .cap = size, .base = base, .d = d, .at = at };
     emit_all(&o);
     out->rsdp = base + o.got.rsdp;
     out->facs = base + o.got.facs;
