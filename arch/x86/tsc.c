@@ -1,7 +1,10 @@
 /*
  * TSC frequency. CPUID leaf 0x15 (crystal ratio) or 0x16 (base MHz) when
- * the CPU reports them; otherwise measured against a fixed-rate clock: the
- * ACPI PM timer (3.579545 MHz), the HPET, or PIT channel 2 (1.193182 MHz).
+ * the CPU reports them, checked against a measurement with a fixed-rate
+ * clock, the ACPI PM timer (3.579545 MHz) or the HPET: two windows of
+ * CAL_MS each, and arch/x86/tsc_pick.c decides which rate to believe.
+ * Without a CPUID rate the measurement is the rate, PIT channel 2
+ * (1.193182 MHz) being the last resort.
  */
 #include <arch/tsc.h>
 #include <arch/cpu.h>
@@ -11,26 +14,25 @@
 
 #define PM_TIMER_HZ 3579545ULL
 #define PIT_HZ      1193182ULL
-#define CAL_MS      20
+#define CAL_MS      10         /* per measurement; two are made */
 
 static uint64_t hz;
-static const char *source = "none";
 
-static uint64_t from_cpuid(void)
+static uint64_t from_cpuid(const char **source)
 {
     uint32_t max = cpuid(0, 0).eax;
 
     if (max >= 0x15) {
         struct cpuid_regs r = cpuid(0x15, 0);   /* SDM Vol. 2A CPUID leaf 15H */
         if (r.eax && r.ebx && r.ecx) {
-            source = "CPUID 0x15";
+            *source = "CPUID 0x15";
             return (uint64_t)r.ecx * r.ebx / r.eax;
         }
     }
     if (max >= 0x16) {
         uint32_t mhz = cpuid(0x16, 0).eax & 0xffff;
         if (mhz) {
-            source = "CPUID 0x16";
+            *source = "CPUID 0x16";
             return (uint64_t)mhz * 1000000;
         }
     }
@@ -69,7 +71,9 @@ static uint64_t with_hpet(uint64_t base)
         if (++spins > 100000000)
             return 0;
     uint64_t ticks = regs[0xf0 / 8] - c0;
-    return (rdtsc() - t0) * 1000000000000000ULL / (ticks * period_fs);
+    /* Elapsed time in ns (fs would overflow the product below). */
+    uint64_t ns = ticks * period_fs / 1000000;
+    return ns ? (rdtsc() - t0) * 1000000000ULL / ns : 0;
 }
 
 static uint64_t with_pit(void)
@@ -89,24 +93,32 @@ static uint64_t with_pit(void)
 
 void tsc_init(const struct acpi_info *acpi)
 {
-    hz = from_cpuid();
-    if (!hz && acpi && acpi->fadt.pm_timer_port) {
-        hz = with_pm_timer(acpi->fadt.pm_timer_port, acpi->fadt.pm_timer_32bit);
-        source = "ACPI PM timer";
+    struct tsc_inputs in = { .cpuid_source = NULL };
+    char line[200];
+
+    in.cpuid_hz = from_cpuid(&in.cpuid_source);
+    if (acpi && acpi->fadt.pm_timer_port) {
+        in.clock = "ACPI PM timer";
+        for (unsigned i = 0; i < 2; i++)
+            in.measured_hz[i] = with_pm_timer(acpi->fadt.pm_timer_port,
+                                              acpi->fadt.pm_timer_32bit);
     }
-    if (!hz && acpi && acpi->hpet.present && acpi->hpet.address) {
-        hz = with_hpet(acpi->hpet.address);
-        source = "HPET";
+    if (!in.measured_hz[0] && !in.measured_hz[1] && acpi && acpi->hpet.present &&
+        acpi->hpet.address) {
+        in.clock = "HPET";
+        for (unsigned i = 0; i < 2; i++)
+            in.measured_hz[i] = with_hpet(acpi->hpet.address);
     }
-    if (!hz) {
-        hz = with_pit();
-        source = "PIT";
+    if (!in.cpuid_hz && !in.measured_hz[0] && !in.measured_hz[1]) {
+        in.clock = "PIT";
+        in.measured_hz[0] = with_pit();
     }
+    hz = tsc_pick(&in, line, sizeof(line));
+    kprintf("%s\n", line);
     if (!hz) {
         hz = 1000000000;
-        source = "guess (no working clock found)";
+        kprintf("tsc: guessing 1000.000 MHz (no working clock found)\n");
     }
-    kprintf("tsc: %lu.%03lu MHz (%s)\n", hz / 1000000, hz / 1000 % 1000, source);
 }
 
 uint64_t tsc_hz(void)
@@ -117,7 +129,9 @@ uint64_t tsc_hz(void)
 
 void udelay(uint64_t us)
 {
-    uint64_t end = rdtsc() + hz / 1000000 * us;
+    /* Not hz / 1000000 * us: at 49.999 MHz that waits 2 % short, and the
+     * LAPIC timer is calibrated with this (arch/x86/lapic.c). */
+    uint64_t end = rdtsc() + hz / 1000000 * us + hz % 1000000 * us / 1000000;
     while (rdtsc() < end)
         cpu_relax();
 }
