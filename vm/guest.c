@@ -6,6 +6,7 @@
 #include <hv/log.h>
 #include <hv/fmt.h>
 #include <hv/layout.h>
+#include <hv/textfilter.h>
 #include <arch/percpu.h>
 #include <stdarg.h>
 
@@ -124,15 +125,14 @@ void guest_log_flush(struct guest *g)
 void guest_log_putc(struct guest *g, char c)
 {
     struct guest_log *l = &g->log;
+    /* Control bytes (C0, DEL, C1) would let a guest repaint or command
+     * the operator's terminal: lib/textfilter.c shows them as '?'. */
+    int shown = text_filter_byte((uint8_t)c);
     uint64_t f = spin_lock_irqsave(&l->lock);
-    if (c == '\n') {
+    if (shown == TEXT_EOL) {
         flush_locked(g);
-    } else if (c != '\r') {
-        /* Control characters would let a guest repaint the operator's
-         * terminal: show them as '?'. */
-        if ((unsigned char)c < 0x20 && c != '\t')
-            c = '?';
-        l->line[l->len++] = c;
+    } else if (shown != TEXT_NONE) {
+        l->line[l->len++] = (char)shown;
         if (l->len == sizeof(l->line))
             flush_locked(g);
     }

@@ -81,7 +81,7 @@ void guest_print_exits(const struct guest *g);
 /* Guest-physical memory as a host pointer; NULL outside the guest's RAM. */
 void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len);
 /* Its output (the UART, the console hypercall): a line at a time, control
- * characters shown as '?'. */
+ * bytes (C0 but tab, DEL, C1) shown as '?' (lib/textfilter.c). */
 void guest_log_putc(struct guest *g, char c);
 void guest_log_flush(struct guest *g);
 void guest_log_reset(struct guest *g);
