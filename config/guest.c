@@ -12,7 +12,7 @@ static const char *const gkey_names[GK_COUNT] = {
     [GK_ENTRY] = "entry", [GK_CMDLINE] = "cmdline", [GK_MEMORY] = "memory",
     [GK_CPUS] = "cpus", [GK_SERIAL] = "serial", [GK_DEBUG_EXIT] = "debug_exit",
     [GK_ON_STOP] = "on_stop", [GK_VCPUS] = "vcpus", [GK_WEIGHT] = "weight",
-    [GK_MANAGEMENT] = "management",
+    [GK_MANAGEMENT] = "management", [GK_STRICT_MEMORY] = "strict_memory",
 };
 
 /* "128M", "2G", "4K" or plain bytes, for messages. */
@@ -182,6 +182,11 @@ void cfg_guest_key(struct parser *p, const char *k, size_t kn, const char *v, si
         break;
     case GK_MANAGEMENT:
         ok = cfg_management_value(p, v, vn);
+        break;
+    case GK_STRICT_MEMORY:
+        ok = cfg_parse_bool(v, vn, &g->strict_memory);
+        if (!ok)
+            cfg_report(p, "strict_memory: '%.*s' is not yes or no", (int)vn, v);
         break;
     case GK_COUNT:
         break;

@@ -68,6 +68,11 @@ static void stats(struct guest *g)
 {
     kprintf("%s: %s, instance %u, %lu exits, %lu IPIs to no vCPU\n", g->name,
             guest_state_name(g), g->instance, guest_exit_total(g), g->ipis_dropped);
+    const struct unbacked *u = &g->unbacked;
+    if (u->accesses || u->scratch_pages)
+        kprintf("  unbacked guest-physical memory: %lu reads and writes (all ones, ignored) in "
+                "%u%s ranges; scratch page at %lu of its pages\n", u->accesses,
+                u->range_count, u->more_said ? "+" : "", u->scratch_pages);
     for (unsigned r = 0; r <= EXIT_REASON_COUNT; r++) {
         uint64_t count = guest_exits(g, r);
         if (!count)

@@ -1,5 +1,6 @@
 /* The guest object (include/hv/guest.h): stopping it, its exit counts,
- * its memory as the host sees it, and its output line. */
+ * its memory as the host sees it, its output line, and the record of its
+ * accesses to unbacked guest-physical memory. */
 #include <hv/guest.h>
 #include <hv/guest_layout.h>
 #include <hv/config.h>
@@ -7,6 +8,8 @@
 #include <hv/fmt.h>
 #include <hv/layout.h>
 #include <hv/textfilter.h>
+#include <hv/mm.h>
+#include <hv/string.h>
 #include <arch/percpu.h>
 #include <stdarg.h>
 
@@ -95,6 +98,11 @@ void guest_print_exits(const struct guest *g)
         sep = ", ";
     }
     kprintf("%s\n", line);
+    const struct unbacked *u = &g->unbacked;
+    if (u->accesses || u->scratch_pages)
+        kprintf("guest %s: unbacked guest-physical memory: %lu reads and writes (all ones, "
+                "ignored) in %u%s ranges; scratch page at %lu of its pages\n", g->name,
+                u->accesses, u->range_count, u->more_said ? "+" : "", u->scratch_pages);
 }
 
 void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len)
@@ -144,4 +152,67 @@ void guest_log_reset(struct guest *g)
     uint64_t f = spin_lock_irqsave(&g->log.lock);
     g->log.len = 0;
     spin_unlock_irqrestore(&g->log.lock, f);
+    /* Re-creation calls this (guest/lifecycle.c); the scratch page is
+     * part of what the old instance leaves behind. */
+    guest_unbacked_reset(g);
+}
+
+void guest_unbacked_access(struct guest *g, uint64_t gpa, bool write, unsigned size)
+{
+    uint64_t f = spin_lock_irqsave(&g->unbacked_lock);
+    enum unbacked_note n = unbacked_note(&g->unbacked, gpa);
+    spin_unlock_irqrestore(&g->unbacked_lock, f);
+    uint64_t base = unbacked_range(gpa);
+    if (n == UNBACKED_NEW_RANGE)
+        kprintf("guest %s: reads and writes at guest-physical %#lx-%#lx: nothing there (reads "
+                "all ones, writes ignored; first a %u-byte %s at %#lx)\n", g->name, base,
+                base + UNBACKED_RANGE_SIZE - 1, size, write ? "write" : "read", gpa);
+    else if (n == UNBACKED_TABLE_FULL)
+        kprintf("guest %s: reads and writes at guest-physical %#lx and more ranges: nothing "
+                "there (all ones, ignored); further ranges are only counted\n", g->name, base);
+}
+
+const char *guest_unbacked_back(struct guest *g, uint64_t gpa, const char *what)
+{
+    const char *why = NULL;
+    bool mapped = false;
+    uint64_t page = ALIGN_DOWN(gpa, PAGE_SIZE);
+    uint64_t f = spin_lock_irqsave(&g->unbacked_lock);
+    if (!g->scratch_hpa) {
+        uint8_t *p = page_alloc(1);
+        if (p) {
+            memset(p, 0xff, PAGE_SIZE);
+            g->scratch_hpa = kva_to_phys(p);
+        }
+    }
+    if (!g->scratch_hpa) {
+        why = "out of memory for its scratch page";
+    } else if (g->unbacked.scratch_pages >= UNBACKED_MAX_SCRATCH) {
+        why = "too many guest pages backed by its scratch page";
+    } else {
+        /* Read and write, no execute: the CPU pushes a frame there or
+         * reads a descriptor. A not-present to present change needs no
+         * INVEPT (SDM Vol. 3C 29.4.3.1: the EPT violation invalidated
+         * what this CPU cached for the address, and no CPU caches a
+         * not-present entry); ept.c publishes new tables whole, so other
+         * vCPUs walking the EPT meanwhile see the old or the new entry. */
+        int rc = ept_map(&g->ept, page, g->scratch_hpa, PAGE_SIZE,
+                         EPT_READ | EPT_WRITE | EPT_MEMTYPE(EPT_MT_WB));
+        mapped = rc == EPT_OK;
+        if (mapped)
+            g->unbacked.scratch_pages++;
+        else if (rc != EPT_ERR_EXISTS)  /* exists: another vCPU of the guest was first */
+            why = ept_error_name(rc);
+    }
+    spin_unlock_irqrestore(&g->unbacked_lock, f);
+    if (mapped)
+        kprintf("guest %s: %s touched guest-physical %#lx: nothing there; page %#lx is "
+                "now its scratch page (all ones, writable)\n", g->name, what, gpa, page);
+    return why;
+}
+
+void guest_unbacked_reset(struct guest *g)
+{
+    if (g->scratch_hpa)
+        memset(phys_to_ptr(g->scratch_hpa), 0xff, PAGE_SIZE);
 }

@@ -97,6 +97,9 @@ struct guest_config {
     enum guest_on_stop on_stop;
     bool has_debug_exit;
     uint16_t debug_exit_port;       /* writing v stops the guest with status v */
+    /* An access to guest-physical memory that nothing backs stops the
+     * guest; otherwise reads give all ones and writes vanish, as on a PC. */
+    bool strict_memory;
 };
 
 struct hv_config {

@@ -13,6 +13,7 @@
 #include <hv/spinlock.h>
 #include <hv/config.h>
 #include <hv/bus.h>
+#include <hv/unbacked.h>
 
 #define GUEST_NAME_MAX  32
 
@@ -53,6 +54,12 @@ struct guest {
     struct bus bus;                 /* its device models */
     struct guest_log log;
     uint64_t ipis_dropped;          /* IPIs that selected none of its vCPUs */
+    /* Guest-physical accesses with nothing behind them (exit/ept.c): the
+     * record (vm/guest.c), and the page of all ones that event delivery
+     * into such memory is given (0: none needed yet). */
+    struct unbacked unbacked;
+    spinlock_t unbacked_lock;
+    uint64_t scratch_hpa;
     char stop_reason[160];
     int stop_status;
     const struct guest_config *cfg;
@@ -84,6 +91,20 @@ void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len);
  * bytes (C0 but tab, DEL, C1) shown as '?' (lib/textfilter.c). */
 void guest_log_putc(struct guest *g, char c);
 void guest_log_flush(struct guest *g);
+/* Re-creation (guest/lifecycle.c): drops the old instance's half line,
+ * and refills its scratch page (guest_unbacked_reset). */
 void guest_log_reset(struct guest *g);
+/* An access at gpa, which neither RAM nor a device backs, that exit/ept.c
+ * emulated (a read gave all ones, a write was dropped): counted, and
+ * logged once per range (include/hv/unbacked.h). */
+void guest_unbacked_access(struct guest *g, uint64_t gpa, bool write, unsigned size);
+/* The CPU touched unbacked gpa on its own account (`what`: "delivering
+ * vector 14", "a page-table walk"): map the guest's scratch page, all
+ * ones and writable, at gpa's page so the CPU can retry; logged once per
+ * page. NULL, or why it could not (the caller stops the guest). */
+const char *guest_unbacked_back(struct guest *g, uint64_t gpa, const char *what);
+/* Its scratch page all ones again, so a new instance reads nothing the
+ * old one wrote there; the pages stay mapped. No vCPU may be running. */
+void guest_unbacked_reset(struct guest *g);
 
 #endif

@@ -2,8 +2,9 @@
 # A hostile guest pokes the reset and ACPI sleep ports, sends IPIs, INIT
 # and SIPI to the victim's APIC, touches VMX MSRs and instructions, then
 # reads memory outside its RAM: the hypervisor faults or ignores each
-# attempt, stops it with a report naming the address, while the victim on
-# the other CPU completes all its checks; then the machine powers off.
+# attempt and, the attacker having strict_memory = yes (attack.cfg), stops
+# it with a report naming the address, while the victim on the other CPU
+# completes all its checks; then the machine powers off.
 . "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/hvrun" "$BUILD/guests/attack.cfg" --emulator bochs --cpus 2 --timeout 300 \
     --quiet --log "$LOG"

@@ -233,6 +233,7 @@ static void test_guest_defaults(void **state)
     assert_int_equal(g->weight, 256);
     assert_int_equal(g->passthrough_count, 0);
     assert_false(g->management);
+    assert_false(g->strict_memory);
     assert_true(g->has_serial);
     assert_int_equal(g->serial_port, 0x3f8);
     assert_false(g->has_debug_exit);
@@ -702,6 +703,32 @@ static void test_on_stop(void **state)
     assert_int_equal(cfg.guests[1].on_stop, ON_STOP_STOP);     /* the default */
     assert_true(cfg.guests[0].valid);
     assert_false(cfg.guests[2].valid);
+}
+
+static void test_strict_memory(void **state)
+{
+    (void)state;
+    struct hv_config cfg;
+    struct errs e;
+    assert_int_equal(parse("[guest a]\nkernel = k\nstrict_memory = yes\n"      /* 1-3 */
+                           "[guest b]\nkernel = k\nstrict_memory = off\n"      /* 4-6 */
+                           "[guest c]\nkernel = k\n"                            /* 7-8 */
+                           "[guest d]\nkernel = k\nstrict_memory = sometimes\n" /* 9-11 */
+                           "[guest e]\nkernel = k\nstrict_memory = 1\n"        /* 12-14 */
+                           "strict_memory = no\n", &cfg, &e), 2);             /* 15 */
+    assert_string_equal(e.msg[0], "hv.cfg:11: strict_memory: 'sometimes' is not yes or no");
+    assert_string_equal(e.msg[1], "hv.cfg:15: strict_memory: already set at line 14");
+    assert_true(cfg.guests[0].strict_memory);
+    assert_true(cfg.guests[0].valid);
+    assert_false(cfg.guests[1].strict_memory);
+    assert_true(cfg.guests[1].valid);
+    assert_false(cfg.guests[2].strict_memory);      /* the default */
+    assert_false(cfg.guests[3].valid);
+    assert_true(cfg.guests[4].strict_memory);       /* the first setting stays */
+    assert_false(cfg.guests[4].valid);
+    /* A [hypervisor] key, not a guest's. */
+    assert_int_equal(parse("[hypervisor]\nstrict_memory = yes\n", &cfg, &e), 1);
+    assert_string_equal(e.msg[0], "hv.cfg:2: unknown key 'strict_memory' in [hypervisor]");
 }
 
 /* ---- partitioning: slice, vcpus, cpus modes, weight, passthrough_io,
@@ -1295,6 +1322,7 @@ int main(void)
         cmocka_unit_test(test_sections),
         cmocka_unit_test(test_hostile_bytes),
         cmocka_unit_test(test_on_stop),
+        cmocka_unit_test(test_strict_memory),
         cmocka_unit_test(test_guests_valid),
         cmocka_unit_test(test_guest_defaults),
         cmocka_unit_test(test_guest_crlf),
