@@ -12,6 +12,9 @@ $(BUILD)/guests/%.o: tests/guests/%.asm tests/guests/common.inc tests/guests/mul
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf32 -i tests/guests/ -o $@ $<
 
+# The 64-bit guests share their long-mode start-up.
+$(BUILD)/guests/cpustate.o $(BUILD)/guests/tprhalt.o: tests/guests/long64.inc
+
 $(BUILD)/guests/%.elf: $(BUILD)/guests/%.o tests/guests/guests.ld
 	$(LD) -m elf_i386 -nostdlib -static -T tests/guests/guests.ld -z noexecstack \
 	    --no-warn-rwx-segments --build-id=none -o $@ $<
