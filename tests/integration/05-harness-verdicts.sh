@@ -95,8 +95,12 @@ done
 # ---- scripts/hvrun's verdict, from a fake boot.sh's console ----
 mkdir -p "$tmp/hv/scripts" "$tmp/hv/build/img" "$tmp/hv/cfg"
 cp "$ROOT/scripts/hvrun" "$tmp/hv/scripts/hvrun"
-printf 'core guests img-core:\n\t@:\n' > "$tmp/hv/Makefile"
+printf 'core guests img-core tools:\n\t@:\n' > "$tmp/hv/Makefile"
 : > "$tmp/hv/build/img/hv.elf"
+# The configuration parser hvrun asks for the files (tools/hvcfg.c): none here.
+mkdir -p "$tmp/hv/build/tools"
+printf '#!/bin/sh\nexit 0\n' > "$tmp/hv/build/tools/hvcfg"
+chmod +x "$tmp/hv/build/tools/hvcfg"
 printf '[guest a]\nmemory = 4M\n' > "$tmp/hv/cfg/a.cfg"
 cat > "$tmp/hv/scripts/boot.sh" <<'EOF'
 #!/bin/bash
