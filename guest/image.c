@@ -8,7 +8,7 @@
  *
  * The image is only read through rd_le() at offsets that were first shown
  * to lie inside it, with arithmetic done in 64 bits and checked for
- * wrap-around. Guest memory is only written through guest_write(), page by
+ * wrap-around. Guest memory is only written through guest_mem_write(), page by
  * page, after the whole range was checked against guest RAM, the memory
  * map and the guest_mem callback.
  */
@@ -72,6 +72,43 @@ static const char *size_str(char *buf, size_t n, uint64_t bytes)
     return buf;
 }
 
+/* Every page of [gpa, end) is guest RAM the accessor maps; else the
+ * first page that is not, named in err. */
+int guest_mem_check_pages(const struct guest_mem *m, uint64_t gpa, uint64_t end,
+                          const char *what, char *err, size_t errlen)
+{
+    for (uint64_t p = gpa; p < end; ) {
+        uint64_t chunk = MIN(PAGE_SIZE - (p & (PAGE_SIZE - 1)), end - p);
+        if (!m->ptr(m->ctx, p, chunk))
+            return fail(err, errlen, "%s [%#llx, %#llx): %#llx is not guest RAM",
+                        what, (ull)gpa, (ull)end, (ull)p);
+        p += chunk;
+    }
+    return 0;
+}
+
+/* Copies len bytes of src (zeroes when src is NULL) to guest gpa, page by
+ * page. The range was checked first (guest_mem_check_pages). */
+void guest_mem_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_t len)
+{
+    const uint8_t *s = src;
+
+    while (len) {
+        uint64_t chunk = MIN(PAGE_SIZE - (gpa & (PAGE_SIZE - 1)), len);
+        uint8_t *d = m->ptr(m->ctx, gpa, chunk);
+        if (!d)
+            return;             /* cannot happen after the check */
+        if (s) {
+            memcpy(d, s, chunk);
+            s += chunk;
+        } else {
+            memset(d, 0, chunk);
+        }
+        gpa += chunk;
+        len -= chunk;
+    }
+}
+
 /*
  * Checks that [gpa, gpa + len) is guest RAM: no wrap-around, below the end
  * of RAM, below `limit`, and every page accepted by the callback. `what`
@@ -92,37 +129,9 @@ static int check_ram(const struct guest_mem *m, uint64_t gpa, uint64_t len, uint
     if (end > limit)
         return fail(err, errlen, "%s [%#llx, %#llx) ends above %#llx: %s",
                     what, (ull)gpa, (ull)end, (ull)limit, limit_why);
-    for (uint64_t p = gpa; p < end; ) {
-        uint64_t chunk = MIN(PAGE_SIZE - (p & (PAGE_SIZE - 1)), end - p);
-        if (!m->ptr(m->ctx, p, chunk))
-            return fail(err, errlen, "%s [%#llx, %#llx): %#llx is not guest RAM",
-                        what, (ull)gpa, (ull)end, (ull)p);
-        p += chunk;
-    }
-    return 0;
+    return guest_mem_check_pages(m, gpa, end, what, err, errlen);
 }
 
-/* Copies len bytes of src (zeroes when src is NULL) to guest gpa, page by
- * page. The range was accepted by check_ram(). */
-static void guest_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_t len)
-{
-    const uint8_t *s = src;
-
-    while (len) {
-        uint64_t chunk = MIN(PAGE_SIZE - (gpa & (PAGE_SIZE - 1)), len);
-        uint8_t *d = m->ptr(m->ctx, gpa, chunk);
-        if (!d)
-            return;             /* cannot happen after check_ram() */
-        if (s) {
-            memcpy(d, s, chunk);
-            s += chunk;
-        } else {
-            memset(d, 0, chunk);
-        }
-        gpa += chunk;
-        len -= chunk;
-    }
-}
 
 /* ---- detection -------------------------------------------------------- */
 
@@ -475,8 +484,8 @@ static void load_segments(struct ld *l)
         struct seg s;
         if (!get_seg(l, i, &s))
             continue;
-        guest_write(l->m, s.paddr, l->img + s.off, s.filesz);
-        guest_write(l->m, s.paddr + s.filesz, NULL, s.memsz - s.filesz);
+        guest_mem_write(l->m, s.paddr, l->img + s.off, s.filesz);
+        guest_mem_write(l->m, s.paddr + s.filesz, NULL, s.memsz - s.filesz);
     }
 }
 
@@ -583,21 +592,21 @@ static int place_and_write(struct ld *l, struct mb1_boot_state *out)
     wr32(b + MB1_INFO_MMAP_LENGTH, (uint32_t)(a->nr_mmap * MB1_MMAP_ENTRY_SIZE));
     wr32(b + MB1_INFO_MMAP_ADDR, (uint32_t)mmap);
     wr32(b + MB1_INFO_LOADER_NAME, (uint32_t)loader);
-    guest_write(l->m, info, b, sizeof(b));
+    guest_mem_write(l->m, info, b, sizeof(b));
 
     uint64_t s = strs, mod = first;
     for (size_t i = 0; i < a->nr_modules; i++) {
         const char *str = a->modules[i].string ? a->modules[i].string : "";
         size_t n = strlen(str) + 1, mlen = a->modules[i].len;
         uint8_t e[MB1_MODULE_SIZE];
-        guest_write(l->m, mod, a->modules[i].data, mlen);
+        guest_mem_write(l->m, mod, a->modules[i].data, mlen);
         /* mod_end is the first byte after the module, as GRUB and QEMU set it. */
         wr32(e + 0, (uint32_t)mod);
         wr32(e + 4, (uint32_t)(mod + mlen));
         wr32(e + 8, (uint32_t)s);
         wr32(e + 12, 0);
-        guest_write(l->m, mods + i * MB1_MODULE_SIZE, e, sizeof(e));
-        guest_write(l->m, s, str, n);
+        guest_mem_write(l->m, mods + i * MB1_MODULE_SIZE, e, sizeof(e));
+        guest_mem_write(l->m, s, str, n);
         s += n;
         mod = ALIGN_UP(mod + mlen, PAGE_SIZE);
     }
@@ -609,18 +618,18 @@ static int place_and_write(struct ld *l, struct mb1_boot_state *out)
         wr64(e + 4, a->mmap[i].base);
         wr64(e + 12, a->mmap[i].len);
         wr32(e + 20, a->mmap[i].type);
-        guest_write(l->m, mmap + i * MB1_MMAP_ENTRY_SIZE, e, sizeof(e));
+        guest_mem_write(l->m, mmap + i * MB1_MMAP_ENTRY_SIZE, e, sizeof(e));
     }
     /* GRUB's command line: the kernel's file name, a space, its arguments. */
     uint64_t c = cmdline;
     if (name) {
-        guest_write(l->m, c, name, name_len);
+        guest_mem_write(l->m, c, name, name_len);
         c += name_len;
         if (args_len)
-            guest_write(l->m, c++, " ", 1);
+            guest_mem_write(l->m, c++, " ", 1);
     }
-    guest_write(l->m, c, args, args_len + 1);
-    guest_write(l->m, loader, MB1_LOADER_NAME, sizeof(MB1_LOADER_NAME));
+    guest_mem_write(l->m, c, args, args_len + 1);
+    guest_mem_write(l->m, loader, MB1_LOADER_NAME, sizeof(MB1_LOADER_NAME));
 
     out->ebx = (uint32_t)info;
     out->end = end;
@@ -688,6 +697,6 @@ int raw_load(const uint8_t *img, size_t len, const struct guest_mem *m,
                   "a real-mode image must end at or below 1 MiB", "raw image",
                   err, errlen))
         return -1;
-    guest_write(m, load_gpa, img, len);
+    guest_mem_write(m, load_gpa, img, len);
     return 0;
 }

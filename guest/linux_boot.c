@@ -7,7 +7,7 @@
  *
  * Every guest range is checked against the e820 map and guest RAM (the
  * guest_mem callback, page by page) before anything is written; guest
- * memory is written only through guest_write() or through the pointer to
+ * memory is written only through guest_mem_write() or through the pointer to
  * one checked page.
  */
 #include <hv/linux_boot.h>
@@ -71,37 +71,9 @@ static int check_mem(const struct guest_mem *m, uint64_t gpa, uint64_t len, cons
     if (end > m->size)
         return fail(err, errlen, "%s [%#llx, %#llx) is beyond the guest's memory (%#llx)",
                     what, (ull)gpa, (ull)end, (ull)m->size);
-    for (uint64_t p = gpa; p < end; ) {
-        uint64_t chunk = MIN(PAGE_SIZE - (p & (PAGE_SIZE - 1)), end - p);
-        if (!m->ptr(m->ctx, p, chunk))
-            return fail(err, errlen, "%s [%#llx, %#llx): %#llx is not guest RAM",
-                        what, (ull)gpa, (ull)end, (ull)p);
-        p += chunk;
-    }
-    return 0;
+    return guest_mem_check_pages(m, gpa, end, what, err, errlen);
 }
 
-/* Copies len bytes of src (zeroes when src is NULL) to guest gpa, page by
- * page; the range passed check_mem(). */
-static void guest_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_t len)
-{
-    const uint8_t *s = src;
-
-    while (len) {
-        uint64_t chunk = MIN(PAGE_SIZE - (gpa & (PAGE_SIZE - 1)), len);
-        uint8_t *d = m->ptr(m->ctx, gpa, chunk);
-        if (!d)
-            return;             /* cannot happen after check_mem() */
-        if (s) {
-            memcpy(d, s, chunk);
-            s += chunk;
-        } else {
-            memset(d, 0, chunk);
-        }
-        gpa += chunk;
-        len -= chunk;
-    }
-}
 
 /* ---- e820 ---------------------------------------------------------------- */
 
@@ -432,10 +404,10 @@ static int plan(const struct guest_mem *m, const struct linux_load_args *a,
 static void write_common(const struct guest_mem *m, const struct linux_load_args *a,
                          const struct linux_boot_state *st)
 {
-    guest_write(m, st->cmdline, a->cmdline ? a->cmdline : "", st->cmdline_len);
-    guest_write(m, st->cmdline + st->cmdline_len, NULL, 1);
+    guest_mem_write(m, st->cmdline, a->cmdline ? a->cmdline : "", st->cmdline_len);
+    guest_mem_write(m, st->cmdline + st->cmdline_len, NULL, 1);
     if (st->initrd_len)
-        guest_write(m, st->initrd, a->initrd, st->initrd_len);
+        guest_mem_write(m, st->initrd, a->initrd, st->initrd_len);
 }
 
 int linux_bzimage_load(const uint8_t *img, size_t len, const struct guest_mem *m,
@@ -456,7 +428,7 @@ int linux_bzimage_load(const uint8_t *img, size_t len, const struct guest_mem *m
              out, err, errlen))
         return -1;
 
-    guest_write(m, bz.load_addr, img + bz.pm_offset, bz.pm_size);
+    guest_mem_write(m, bz.load_addr, img + bz.pm_offset, bz.pm_size);
     write_common(m, args, out);
     return linux_zero_page_write(m, out->boot_info, img, &bz, out, err, errlen);
 }
@@ -481,8 +453,8 @@ int linux_pvh_load(const uint8_t *img, size_t len, const struct guest_mem *m,
 
     for (unsigned i = 0; i < pvh.nr_segments; i++) {
         const struct pvh_segment *s = &pvh.seg[i];
-        guest_write(m, s->paddr, img + s->offset, s->filesz);
-        guest_write(m, s->paddr + s->filesz, NULL, s->memsz - s->filesz);
+        guest_mem_write(m, s->paddr, img + s->offset, s->filesz);
+        guest_mem_write(m, s->paddr + s->filesz, NULL, s->memsz - s->filesz);
     }
     write_common(m, args, out);
     return pvh_start_info_write(m, out->boot_info, out, err, errlen);

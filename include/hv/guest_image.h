@@ -183,4 +183,11 @@ int mb1_load(const uint8_t *img, size_t len, const struct guest_mem *m,
 int raw_load(const uint8_t *img, size_t len, const struct guest_mem *m,
              uint64_t load_gpa, char *err, size_t errlen);
 
+/* Shared by the loaders of guest/ (image.c, linux_boot.c): the pages of
+ * [gpa, end) are all guest RAM (else an error naming the first that is
+ * not), and a copy into them (zeroes when src is NULL). */
+int guest_mem_check_pages(const struct guest_mem *m, uint64_t gpa, uint64_t end,
+                          const char *what, char *err, size_t errlen);
+void guest_mem_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_t len);
+
 #endif
