@@ -13,6 +13,7 @@ static const char *const gkey_names[GK_COUNT] = {
     [GK_CPUS] = "cpus", [GK_SERIAL] = "serial", [GK_DEBUG_EXIT] = "debug_exit",
     [GK_ON_STOP] = "on_stop", [GK_VCPUS] = "vcpus", [GK_WEIGHT] = "weight",
     [GK_MANAGEMENT] = "management", [GK_STRICT_MEMORY] = "strict_memory",
+    [GK_INITRD] = "initrd", [GK_ON_REBOOT] = "on_reboot",
 };
 
 /* "128M", "2G", "4K" or plain bytes, for messages. */
@@ -174,6 +175,22 @@ void cfg_guest_key(struct parser *p, const char *k, size_t kn, const char *v, si
             ok = false;
         }
         break;
+    case GK_ON_REBOOT:
+        ok = true;
+        if (token_is(v, vn, "restart"))
+            g->on_reboot = ON_REBOOT_RESTART;
+        else if (token_is(v, vn, "stop"))
+            g->on_reboot = ON_REBOOT_STOP;
+        else {
+            cfg_report(p, "on_reboot: '%.*s' is not restart or stop", (int)vn, v);
+            ok = false;
+        }
+        break;
+    case GK_INITRD:
+        ok = cfg_copy_value(p, "initrd", "path", g->initrd, sizeof(g->initrd), v, vn);
+        if (ok)
+            g->initrd_line = p->line;
+        break;
     case GK_VCPUS:
         ok = cfg_range_value(p, "vcpus", v, vn, 1, CONFIG_MAX_VCPUS, &g->vcpus);
         break;
@@ -227,6 +244,11 @@ void cfg_guest_end(struct parser *p)
                 cfg_report_at(p, kl[GK_ENTRY], "entry: only used with format = raw (format is %s)",
                               config_format_name(g->format));
         }
+        /* An initramfs is a Linux kernel's (found by format = auto). */
+        if (kl[GK_INITRD] && g->format != GUEST_FORMAT_AUTO)
+            cfg_report_at(p, kl[GK_INITRD],
+                          "initrd: only used with a Linux kernel (format = auto; format is %s)",
+                          config_format_name(g->format));
     }
 
     if (memory_ok && g->has_load_address && g->load_address >= g->memory)

@@ -11,6 +11,7 @@
 #include <hv/guest_image.h>
 #include <hv/guest_layout.h>
 #include <hv/vlapic_io.h>
+#include <hv/linux_guest.h>
 #include <hv/dm.h>
 #include <hv/log.h>
 #include <hv/layout.h>
@@ -108,6 +109,33 @@ static bool write_boot_gdt(struct guest *g)
     return true;
 }
 
+/* A Linux kernel (guest/linux_guest.c): a bzImage, or an ELF vmlinux that
+ * is not multiboot and must then have the PVH note. */
+static bool load_linux(struct guest *g, const struct guest_config *gc, const uint8_t *img,
+                       size_t len, const struct boot_info *bi, const char *cfg_name)
+{
+    char err[256];
+    struct linux_guest_files f = { img, len, NULL, 0, gc->cmdline };
+    if (gc->initrd[0]) {
+        const struct boot_module *m = find_file(bi, gc->initrd);
+        if (!m) {
+            kprintf("%s:%u: [guest %s]: initrd %s: file not found on the boot medium\n",
+                    cfg_name, gc->initrd_line, gc->name, gc->initrd);
+            return false;
+        }
+        f.initrd = phys_to_ptr(m->base);
+        f.initrd_len = m->size;
+    }
+    if (gc->module_count)
+        kprintf("%s:%u: [guest %s]: module: a Linux kernel takes no modules (initrd = "
+                "takes its initramfs); ignored\n", cfg_name, gc->line, gc->name);
+    if (!linux_guest_load(g, &f, err, sizeof(err))) {
+        kprintf("%s:%u: [guest %s]: %s: %s\n", cfg_name, gc->line, gc->name, gc->kernel, err);
+        return false;
+    }
+    return true;
+}
+
 static bool load_image(struct guest *g, const struct guest_config *gc,
                        const struct boot_info *bi, const char *cfg_name)
 {
@@ -132,11 +160,20 @@ static bool load_image(struct guest *g, const struct guest_config *gc,
         return true;
     }
     enum image_format f = image_detect(img, k->size, false, err, sizeof(err));
+    if (f != IMAGE_MULTIBOOT1 && (f == IMAGE_ELF || linux_image_is_bzimage(img, k->size)))
+        return load_linux(g, gc, img, k->size, bi, cfg_name);
     if (f != IMAGE_MULTIBOOT1) {
-        kprintf("%s:%u: [guest %s]: %s: not a multiboot kernel (%s)\n", cfg_name, gc->line,
-                gc->name, gc->kernel, err[0] ? err : image_format_name(f));
+        kprintf("%s:%u: [guest %s]: %s: not a multiboot or Linux kernel (%s)\n", cfg_name,
+                gc->line, gc->name, gc->kernel, err[0] ? err : image_format_name(f));
         return false;
     }
+    if (gc->initrd[0]) {
+        kprintf("%s:%u: [guest %s]: initrd: %s is a multiboot kernel; give the file as a "
+                "module instead\n", cfg_name, gc->initrd_line, gc->name, gc->kernel);
+        return false;
+    }
+    g->entry_kind = GUEST_ENTRY_MULTIBOOT;
+    g->entry_name = "multiboot";
     struct mb1_module mods[CONFIG_MAX_MODULES];
     for (unsigned i = 0; i < gc->module_count; i++) {
         const struct boot_module *m = find_file(bi, gc->modules[i].path);
@@ -323,7 +360,7 @@ static struct guest *create(const struct guest_config *gc, const struct boot_inf
     }
     kprintf("guest %s: %lu MiB at host %#lx, %u vCPU%s %s, %s entry %#lx\n", g->name,
             g->ram_size >> 20, g->ram_hpa, g->vcpu_count, g->vcpu_count == 1 ? "" : "s", where,
-            g->entry_real ? "real-mode" : "multiboot",
+            g->entry_real ? "real-mode" : g->entry_name,
             g->entry_real ? ((uint64_t)g->entry_cs << 4) + g->entry_ip : g->entry);
     if (nregions == 2)
         kprintf("guest %s: RAM at [0, %#lx) and [%#lx, %#lx); the PC hole in between\n", g->name,

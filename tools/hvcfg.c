@@ -4,8 +4,8 @@
  * the image it builds holds exactly what the core and hvboot will look
  * up: one grammar, one parser (docs/configuration.md).
  *
- *   hvcfg files CONFIG    the kernel and module paths of every valid
- *                         guest, one per line, each once
+ *   hvcfg files CONFIG    the kernel, module and initrd paths of every
+ *                         valid guest, one per line, each once
  *   hvcfg check CONFIG    the parser's messages; exit 1 if there are any
  */
 #include <hv/config.h>
@@ -71,7 +71,7 @@ int main(int argc, char **argv)
     free(text);
     if (check)
         return errors ? 1 : 0;
-    static char seen[CONFIG_MAX_GUESTS * (CONFIG_MAX_MODULES + 1)][CONFIG_PATH_LEN];
+    static char seen[CONFIG_MAX_GUESTS * (CONFIG_MAX_MODULES + 2)][CONFIG_PATH_LEN];
     unsigned nseen = 0;
     for (unsigned i = 0; i < cfg.guest_count; i++) {
         const struct guest_config *g = &cfg.guests[i];
@@ -80,6 +80,8 @@ int main(int argc, char **argv)
         print_once(seen, &nseen, g->kernel);
         for (unsigned m = 0; m < g->module_count; m++)
             print_once(seen, &nseen, g->modules[m].path);
+        if (g->initrd[0])
+            print_once(seen, &nseen, g->initrd);
     }
     return 0;
 }

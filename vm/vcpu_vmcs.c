@@ -20,6 +20,7 @@
 #include <arch/vmx_controls.h>
 #include <arch/percpu.h>
 #include <arch/cpu.h>
+#include <arch/msr.h>
 
 /* CR0/CR4: the bits VMX fixes are owned by the host and shadowed, so the
  * guest reads what it wrote (SDM Vol. 3C 25.6.6). With unrestricted guest
@@ -217,6 +218,8 @@ void vcpu_vmcs_clear(struct vcpu *v)
     x->launched = false;
 }
 
+static void linux_entry(struct vcpu *v);
+
 void vcpu_set_entry(struct vcpu *v)
 {
     const struct guest *g = v->guest;
@@ -225,14 +228,49 @@ void vcpu_set_entry(struct vcpu *v)
         vcpu_set_real_entry(v, v->start_cs, 0);
         return;
     }
-    if (!g->entry_real) {
-        vmcs_writenat(VMCS_GUEST_RIP, g->entry);
-        vmcs_writenat(VMCS_GUEST_RSP, 0);
+    if (g->entry_real) {
+        vcpu_set_real_entry(v, g->entry_cs, g->entry_ip);
+        return;
+    }
+    vmcs_writenat(VMCS_GUEST_RIP, g->entry);
+    vmcs_writenat(VMCS_GUEST_RSP, 0);
+    if (g->entry_kind == GUEST_ENTRY_MULTIBOOT) {
         vmcs_writenat(VMCS_GUEST_GDTR_BASE, GUEST_BOOT_GDT);
         vmcs_write32(VMCS_GUEST_GDTR_LIMIT, GUEST_BOOT_GDT_SIZE - 1);
         return;
     }
-    vcpu_set_real_entry(v, g->entry_cs, g->entry_ip);
+    linux_entry(v);
+}
+
+/* The Linux boot protocol's selectors (Documentation/arch/x86/boot.rst:
+ * __BOOT_CS 0x10, __BOOT_DS 0x18) over the GDT the loader wrote; for the
+ * 64-bit entry, long mode with paging on through the loader's identity
+ * page tables (SDM Vol. 3A 9.8.5: CR0.PG and PE, CR4.PAE, EFER.LME and
+ * LMA; Vol. 3C 26.3.1.1: "IA-32e mode guest" must equal EFER.LMA). */
+static void linux_entry(struct vcpu *v)
+{
+    const struct guest *g = v->guest;
+    struct vmx_vcpu *x = &v->vmx;
+    static const uint32_t data_sel[] = { VMCS_GUEST_ES_SEL, VMCS_GUEST_SS_SEL, VMCS_GUEST_DS_SEL,
+                                         VMCS_GUEST_FS_SEL, VMCS_GUEST_GS_SEL };
+
+    vmcs_writenat(VMCS_GUEST_GDTR_BASE, g->entry_gdt);
+    vmcs_write32(VMCS_GUEST_GDTR_LIMIT, 4 * 8 - 1);
+    vmcs_write16(VMCS_GUEST_CS_SEL, 0x10);
+    for (size_t i = 0; i < ARRAY_SIZE(data_sel); i++)
+        vmcs_write16(data_sel[i], 0x18);
+    if (g->entry_kind != GUEST_ENTRY_LINUX64)
+        return;
+    vmcs_write32(VMCS_GUEST_CS_AR, 0xa09b);     /* code, RX, accessed, G, L (64-bit) */
+    x->cr0_shadow = CR0_PE | CR0_ET | CR0_PG;
+    vmcs_writenat(VMCS_CR0_READ_SHADOW, x->cr0_shadow);
+    vmcs_writenat(VMCS_GUEST_CR0, (x->cr0_shadow | x->cr0_fixed0) & x->cr0_fixed1);
+    x->cr4_shadow = CR4_PAE;
+    vmcs_writenat(VMCS_CR4_READ_SHADOW, x->cr4_shadow);
+    vmcs_writenat(VMCS_GUEST_CR4, (x->cr4_shadow | x->cr4_fixed0) & x->cr4_fixed1);
+    vmcs_writenat(VMCS_GUEST_CR3, g->entry_cr3);
+    vmcs_write64(VMCS_GUEST_EFER, EFER_LME | EFER_LMA);
+    vmcs_write32(VMCS_ENTRY_CTLS, vmcs_read32(VMCS_ENTRY_CTLS) | VMX_ENTRY_IA32E_MODE_GUEST);
 }
 
 void vcpu_set_real_entry(struct vcpu *v, uint16_t cs, uint16_t ip)

@@ -205,6 +205,8 @@ void load_config_files(const struct boot_module *cfg)
         load_named(g->kernel, "kernel");
         for (unsigned m = 0; m < g->module_count; m++)
             load_named(g->modules[m].path, "module");
+        if (g->initrd[0])
+            load_named(g->initrd, "initrd");
     }
     bs->FreePool(hc);
 }

@@ -47,6 +47,13 @@ enum guest_on_stop {
     ON_STOP_RESTART,            /* re-created from its images, memory scrubbed */
 };
 
+/* What a reset the guest asks for (ACPI reset register, port 0xcf9, the
+ * keyboard controller's reset pulse) does. */
+enum guest_on_reboot {
+    ON_REBOOT_RESTART = 0,      /* re-created as on_stop = restart does */
+    ON_REBOOT_STOP,             /* stopped, status 0, "reboot requested" */
+};
+
 /* How a guest's vCPUs are placed (issue 4, docs/configuration.md). */
 enum guest_cpus {
     CPUS_SHARED = 0,            /* time-shared; cpus[] empty: any CPU no guest has pinned */
@@ -80,6 +87,8 @@ struct guest_config {
     unsigned module_count;
     struct guest_module modules[CONFIG_MAX_MODULES];
     char cmdline[CONFIG_CMDLINE_LEN];
+    char initrd[CONFIG_PATH_LEN];   /* Linux initramfs; "" : none */
+    unsigned initrd_line;
 
     uint64_t memory;                /* bytes, multiple of 4 KiB, 1M .. 64G */
     unsigned vcpus;                 /* 1..CONFIG_MAX_VCPUS (pinned: = cpu_count) */
@@ -95,6 +104,7 @@ struct guest_config {
     bool has_serial;                /* false: serial = none */
     uint16_t serial_port;           /* base of CONFIG_SERIAL_PORTS ports */
     enum guest_on_stop on_stop;
+    enum guest_on_reboot on_reboot;
     bool has_debug_exit;
     uint16_t debug_exit_port;       /* writing v stops the guest with status v */
     /* An access to guest-physical memory that nothing backs stops the

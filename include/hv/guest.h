@@ -45,9 +45,19 @@ struct guest {
     uint64_t ram_size;
     uint64_t ram_hpa;               /* one contiguous host block */
     uint64_t alloc_size;            /* the host block, a multiple of 2 MiB */
-    uint64_t entry;                 /* multiboot: 32-bit entry point */
+    uint64_t entry;                 /* multiboot, Linux: the entry point */
     bool entry_real;                /* raw image: start in real mode at CS:IP */
     uint16_t entry_cs, entry_ip;
+    /* A Linux kernel (guest/linux_guest.c): which entry, and the GDT with
+     * the boot protocol's selectors (0x10 code, 0x18 data) it starts with;
+     * the 64-bit entry also has identity page tables at entry_cr3. */
+    enum guest_entry {
+        GUEST_ENTRY_MULTIBOOT = 0,  /* flat 32-bit, boot GDT at GUEST_BOOT_GDT */
+        GUEST_ENTRY_LINUX32,        /* flat 32-bit (bzImage 32-bit entry, PVH) */
+        GUEST_ENTRY_LINUX64,        /* long mode, paging on (bzImage 64-bit entry) */
+    } entry_kind;
+    uint64_t entry_gdt, entry_cr3;
+    const char *entry_name;         /* "multiboot", "PVH", "bzImage 64-bit", ... */
     struct ept ept;
     struct vcpu *vcpus[CONFIG_MAX_VCPUS];
     unsigned vcpu_count;

@@ -705,6 +705,32 @@ static void test_on_stop(void **state)
     assert_false(cfg.guests[2].valid);
 }
 
+static void test_on_reboot_initrd(void **state)
+{
+    (void)state;
+    struct hv_config cfg;
+    struct errs e;
+    assert_int_equal(parse("[guest a]\nkernel = bzImage\ninitrd = initramfs.gz\non_reboot = stop\n"
+                           "[guest b]\nkernel = k\n"
+                           "[guest c]\nkernel = k\non_reboot = halt\n"
+                           "[guest d]\nkernel = k\nformat = multiboot\ninitrd = i\n"
+                           "[guest e]\nkernel = k\ninitrd = i\ninitrd = j\n", &cfg, &e), 3);
+    assert_string_equal(e.msg[0], "hv.cfg:9: on_reboot: 'halt' is not restart or stop");
+    assert_string_equal(e.msg[1], "hv.cfg:13: initrd: only used with a Linux kernel "
+                                  "(format = auto; format is multiboot)");
+    assert_string_equal(e.msg[2], "hv.cfg:17: initrd: already set at line 16");
+    assert_int_equal(cfg.guests[0].on_reboot, ON_REBOOT_STOP);
+    assert_string_equal(cfg.guests[0].initrd, "initramfs.gz");
+    assert_int_equal(cfg.guests[0].initrd_line, 3);
+    assert_int_equal(cfg.guests[1].on_reboot, ON_REBOOT_RESTART);  /* the default */
+    assert_string_equal(cfg.guests[1].initrd, "");
+    assert_true(cfg.guests[0].valid);
+    assert_true(cfg.guests[1].valid);
+    assert_false(cfg.guests[2].valid);
+    assert_false(cfg.guests[3].valid);
+    assert_false(cfg.guests[4].valid);
+}
+
 static void test_strict_memory(void **state)
 {
     (void)state;
@@ -1322,6 +1348,7 @@ int main(void)
         cmocka_unit_test(test_sections),
         cmocka_unit_test(test_hostile_bytes),
         cmocka_unit_test(test_on_stop),
+        cmocka_unit_test(test_on_reboot_initrd),
         cmocka_unit_test(test_strict_memory),
         cmocka_unit_test(test_guests_valid),
         cmocka_unit_test(test_guest_defaults),
