@@ -3,6 +3,7 @@
  * it is wanted. */
 #include <hv/dm.h>
 #include <hv/config.h>
+#include <hv/acpi_tables.h>
 
 static bool create_uart(struct guest *g, const struct guest_config *gc)
 {
@@ -20,9 +21,16 @@ static bool create_pic(struct guest *g, const struct guest_config *gc)
     return vpic_attach(g);      /* every PC has one */
 }
 
+static bool create_pvpanic(struct guest *g, const struct guest_config *gc)
+{
+    (void)gc;
+    return vpvpanic_attach(g, ACPI_TABLES_PVPANIC_PORT);   /* what its DSDT says */
+}
+
 const struct dm_model dm_models[] = {
     { "16550 UART", create_uart },
     { "test-exit port", create_debug_exit },
     { "8259 PIC", create_pic },
+    { "pvpanic", create_pvpanic },
 };
 const unsigned dm_model_count = sizeof(dm_models) / sizeof(dm_models[0]);

@@ -18,6 +18,7 @@
 #define AML_DWORD       0x0c
 #define AML_STRING      0x0d
 #define AML_SCOPE       0x10
+#define AML_BUFFER      0x11
 #define AML_PACKAGE     0x12
 #define AML_ROOT        0x5c
 #define AML_EXT         0x5b
@@ -121,8 +122,52 @@ static void aml_cpu_dev(struct acpi_out *o, unsigned i)
 }
 
 /*
+ * Device (PEVT) {
+ *     Name (_HID, "QEMU0001")
+ *     Name (_CRS, ResourceTemplate () { IO (Decode16, port, port, 1, 1) })
+ * }
+ * The pvpanic device (QEMU docs/specs/pvpanic.txt): _CRS is a buffer with
+ * one I/O port descriptor (6.4.2.5: 0x47, decode 16-bit, min, max,
+ * alignment, length) and the end tag (6.4.2.9: 0x79, checksum 0, which
+ * means "treat as correct").
+ */
+#define PVPANIC_CRS_LEN 10
+#define PVPANIC_INNER   (4 + HID_LEN + (1 + 4 + 1 + 1 + 2 + PVPANIC_CRS_LEN))
+
+static size_t pvpanic_dev_len(const struct acpi_tables_desc *d)
+{
+    return d->pvpanic_port ? 2 + pkglen_bytes(PVPANIC_INNER) + PVPANIC_INNER : 0;
+}
+
+static void aml_pvpanic_dev(struct acpi_out *o, uint16_t port)
+{
+    put8(o, AML_EXT);
+    put8(o, AML_DEVICE);
+    aml_pkglen(o, PVPANIC_INNER);
+    put_str(o, "PEVT", 4);
+    put8(o, AML_NAME);
+    put_str(o, "_HID", 4);
+    put8(o, AML_STRING);
+    put_str(o, "QEMU0001", 9);                  /* with its NUL */
+    put8(o, AML_NAME);
+    put_str(o, "_CRS", 4);
+    put8(o, AML_BUFFER);
+    aml_pkglen(o, 2 + PVPANIC_CRS_LEN);
+    put8(o, AML_BYTE);
+    put8(o, PVPANIC_CRS_LEN);
+    put8(o, 0x47);                              /* I/O port descriptor, 7 bytes */
+    put8(o, 0x01);                              /* decodes 16 address bits */
+    put16(o, port);
+    put16(o, port);
+    put8(o, 1);                                 /* alignment */
+    put8(o, 1);                                 /* length */
+    put8(o, 0x79);                              /* end tag */
+    put8(o, 0);
+}
+
+/*
  * DefinitionBlock ("", "DSDT", 2, "HVHV  ", "HVGUEST ", 1) {
- *     Scope (\_SB) { Device (C000) { ... } ... }
+ *     Scope (\_SB) { Device (C000) { ... } ... Device (PEVT) { ... } }
  *     Name (\_S5, Package (4) { SLP_TYP, SLP_TYP, 0, 0 })
  * }
  * \_S5 (7.4.2.6): SLP_TYPa for PM1a_CNT, SLP_TYPb for the absent PM1b
@@ -140,12 +185,15 @@ void acpi_dsdt_emit(struct acpi_out *o)
     size_t devs = 0;
     for (unsigned i = 0; i < d->vcpus; i++)
         devs += cpu_dev_len(i);
+    devs += pvpanic_dev_len(d);
     put8(o, AML_SCOPE);
     aml_pkglen(o, 1 + 4 + devs);
     put8(o, AML_ROOT);
     put_str(o, "_SB_", 4);
     for (unsigned i = 0; i < d->vcpus; i++)
         aml_cpu_dev(o, i);
+    if (d->pvpanic_port)
+        aml_pvpanic_dev(o, d->pvpanic_port);
 
     uint32_t t = ACPI_TABLES_SLP_TYP_S5;
     put8(o, AML_NAME);

@@ -454,6 +454,7 @@ void acpi_tables_pc_defaults(struct acpi_tables_desc *d, unsigned vcpus)
     d->reset_value = ACPI_TABLES_RESET_VALUE;
     d->sci_irq = ACPI_TABLES_SCI_IRQ;
     d->century = ACPI_TABLES_CENTURY;
+    d->pvpanic_port = ACPI_TABLES_PVPANIC_PORT;
 }
 
 size_t acpi_tables_size(const struct acpi_tables_desc *d, uint64_t base)

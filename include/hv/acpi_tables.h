@@ -63,6 +63,11 @@
  * in BCD (0x20), Linux reads it when the field is non-zero. */
 #define ACPI_TABLES_CENTURY     0x32
 
+/* pvpanic (QEMU's docs/specs/pvpanic.txt, ACPI _HID "QEMU0001"): one
+ * I/O port; the guest writes bit 0 (PANICKED) when its kernel panics, which
+ * stops it (dm/vpvpanic.c). Linux's pvpanic-mmio driver binds to it. */
+#define ACPI_TABLES_PVPANIC_PORT 0x505
+
 /* The legacy scan area the RSDP must lie in (5.2.5.1). */
 #define ACPI_TABLES_BIOS_START  0xe0000ULL
 #define ACPI_TABLES_BIOS_END    0x100000ULL
@@ -94,6 +99,7 @@ struct acpi_tables_desc {
     uint8_t reset_value;
     uint8_t sci_irq;            /* ISA IRQ, identity-mapped to its GSI */
     uint8_t century;            /* CMOS index, 0: none */
+    uint16_t pvpanic_port;      /* a QEMU0001 device in \_SB; 0: none */
 };
 
 /* Where each table landed (guest-physical) and how much of the buffer is

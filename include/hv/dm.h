@@ -38,4 +38,10 @@ bool debug_exit_attach(struct guest *g, uint16_t port);
  * and masks are accepted and read back; it raises no interrupt yet. */
 bool vpic_attach(struct guest *g);
 
+/* dm/vpvpanic.c: the pvpanic port the guest's ACPI tables describe
+ * ("QEMU0001", ACPI_TABLES_PVPANIC_PORT): a kernel that panics writes
+ * there and the guest stops with VPVPANIC_STATUS. */
+#define VPVPANIC_STATUS 1
+bool vpvpanic_attach(struct guest *g, uint16_t port);
+
 #endif

@@ -148,8 +148,8 @@ static size_t pkg_end(const uint8_t *a, size_t *pos)
 
 /*
  * Walk the DSDT's AML: Scope(\_SB) holding exactly `vcpus` Device(Cnnn)
- * with _HID "ACPI0007" and _UID n, each package ending where the next
- * term starts, then Name(\_S5, Package(4){...}) ending at the table end.
+ * with _HID "ACPI0007" and _UID n, then the pvpanic Device(PEVT), each
+ * package ending where the next term starts, then Name(\_S5, Package(4){...}) ending at the table end.
  */
 static void check_dsdt_aml(uint64_t dsdt, unsigned vcpus)
 {
@@ -161,8 +161,22 @@ static void check_dsdt_aml(uint64_t dsdt, unsigned vcpus)
     assert_memory_equal(t + p, "\\_SB_", 5);
     p += 5;
     unsigned n = 0;
+    bool pevt_seen = false;
     while (p < scope_end) {
         char name[5];
+        if (!pevt_seen && p + 6 < scope_end && memcmp(t + p + 3, "PEVT", 4) == 0) {
+            /* the pvpanic device, last in \_SB */
+            p += 2;
+            size_t dev_end = pkg_end(t, &p);
+            static const uint8_t pevt[] = "PEVT\x08_HID\x0dQEMU0001\0\x08_CRS\x11\x0d\x0a\x0a"
+                                          "\x47\x01\x05\x05\x05\x05\x01\x01\x79\x00";
+            assert_int_equal(dev_end - p, sizeof(pevt) - 1);
+            assert_memory_equal(t + p, pevt, sizeof(pevt) - 1);
+            p = dev_end;
+            pevt_seen = true;
+            continue;
+        }
+        assert_false(pevt_seen);                        /* the CPUs come first */
         assert_int_equal(t[p], 0x5b);
         assert_int_equal(t[p + 1], 0x82);                /* DeviceOp */
         p += 2;
@@ -189,6 +203,7 @@ static void check_dsdt_aml(uint64_t dsdt, unsigned vcpus)
     }
     assert_int_equal(p, scope_end);
     assert_int_equal(n, vcpus);
+    assert_true(pevt_seen);                             /* every test uses the PC defaults */
 
     assert_memory_equal(t + p, "\x08\\_S5_\x12", 7);
     p += 7;
