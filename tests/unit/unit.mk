@@ -6,6 +6,10 @@
 
 PURE_SRCS := lib/fmt.c lib/strlcpy.c config/parse.c config/guest.c config/values.c config/resources.c config/validate.c lib/pf2.c vmx/caps.c lib/cmdline.c drivers/acpi.c drivers/acpi_aml.c drivers/acpi_describe.c mm/pmm.c mm/heap.c boot/mb2_parse.c guest/image.c arch/x86/insn_decode.c arch/x86/xcr0.c vmx/event.c vmx/ept.c vmx/controls.c vm/vmsr.c vm/cpuid_policy.c vmx/gpt.c vm/vlapic.c sched/policy.c mgmt/shell_parse.c vm/layout.c arch/x86/tsc_pick.c arch/x86/insn_alu.c lib/textfilter.c vm/unbacked.c guest/linux_image.c guest/linux_boot.c guest/acpi_tables.c guest/acpi_dsdt.c dm/vpci.c dm/vacpi_pm.c
 
+# The interval timer and the real-time clock (dm/vpit.c, dm/vrtc.c) and the
+# calendar they share with the host RTC driver.
+PURE_SRCS += dm/pit8254.c lib/datetime.c
+
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
         -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) \
         -Wno-missing-prototypes -Iinclude -Itests/unit -DHV_HOST_TEST -MMD -MP
