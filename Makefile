@@ -69,6 +69,7 @@ include tests/unit/unit.mk
 include scripts/images.mk
 include tests/fuzz/fuzz.mk
 include tests/guests/guests.mk
+include tests/linux/linux.mk
 
 deps:
 	@scripts/deps.sh

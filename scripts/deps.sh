@@ -1,13 +1,16 @@
 #!/bin/sh
 # Install the Debian packages the build, the runners and the tests need.
 # `make run` and `make test` call this; it does nothing when all are present.
+# busybox-static and xz-utils: the Linux guest artifacts (`make linux`,
+# tests/linux/linux.mk); busybox-static replaces Debian's dynamic busybox.
 # Usage: scripts/deps.sh [--check]   (--check: list what is missing, install nothing)
 set -eu
 
 PKGS="build-essential binutils nasm gnu-efi libcmocka-dev pkg-config
       qemu-system-x86 ovmf bochs bochsbios vgabios
       grub-pc-bin grub-efi-amd64-bin grub-common xorriso
-      mtools dosfstools gdisk coreutils clang libclang-rt-14-dev python3"
+      mtools dosfstools gdisk coreutils clang libclang-rt-14-dev python3
+      busybox-static xz-utils"
 
 missing=""
 for p in $PKGS; do
