@@ -4,6 +4,8 @@
 #include <hv/dm.h>
 #include <hv/config.h>
 #include <hv/acpi_tables.h>
+#include <hv/guest.h>
+#include <hv/log.h>
 
 static bool create_uart(struct guest *g, const struct guest_config *gc)
 {
@@ -27,10 +29,55 @@ static bool create_pvpanic(struct guest *g, const struct guest_config *gc)
     return vpvpanic_attach(g, ACPI_TABLES_PVPANIC_PORT);   /* what its DSDT says */
 }
 
+/* The passthrough_io range of gc that overlaps [first, first + len), or
+ * NULL. Passed-through ports never exit (exit/io.c), so a model there
+ * would never be reached. */
+static const struct io_range *passed_through(const struct guest_config *gc, unsigned first,
+                                             unsigned len)
+{
+    for (unsigned i = 0; i < gc->passthrough_count; i++)
+        if (gc->passthrough[i].first < first + len && first <= gc->passthrough[i].last)
+            return &gc->passthrough[i];
+    return NULL;
+}
+
+static bool create_pci(struct guest *g, const struct guest_config *gc)
+{
+    (void)gc;
+    return vpci_attach(g);      /* 0xcf8-0xcff: never passed through (config/resources.c) */
+}
+
+/* What its FADT says (guest/acpi_tables.c, acpi_tables_pc_defaults). A
+ * guest given real ports there would send its sleep and power-off writes
+ * to whatever the machine has at them: refused. */
+static bool create_acpi_pm(struct guest *g, const struct guest_config *gc)
+{
+    unsigned first = ACPI_TABLES_PM1A_EVT;
+    unsigned len = ACPI_TABLES_PM_TMR + ACPI_TABLES_PM_TMR_LEN - first;
+    const struct io_range *r = passed_through(gc, first, len);
+    if (r) {
+        kprintf("guest %s: passthrough_io %#x-%#x (line %u) overlaps ports %#x-%#x, its ACPI PM "
+                "registers (its FADT points its kernel there)\n", g->name, r->first, r->last,
+                r->line, first, first + len - 1);
+        return false;
+    }
+    return vacpi_pm_attach(g, ACPI_TABLES_PM1A_EVT, ACPI_TABLES_PM1A_CNT, ACPI_TABLES_PM_TMR);
+}
+
+/* A guest given the real keyboard controller (passthrough_io 0x60-0x64)
+ * talks to it, reset pulse included. */
+static bool create_kbc(struct guest *g, const struct guest_config *gc)
+{
+    return passed_through(gc, VKBC_PORT, 1) || vkbc_attach(g);
+}
+
 const struct dm_model dm_models[] = {
     { "16550 UART", create_uart },
     { "test-exit port", create_debug_exit },
     { "8259 PIC", create_pic },
     { "pvpanic", create_pvpanic },
+    { "PCI configuration space", create_pci },
+    { "ACPI PM registers", create_acpi_pm },
+    { "keyboard controller reset", create_kbc },
 };
 const unsigned dm_model_count = sizeof(dm_models) / sizeof(dm_models[0]);

@@ -20,9 +20,11 @@
 #include <hv/vacpi_pm.h>
 #include <hv/acpi_tables.h>
 
-#define EVT_LEN 4       /* PM1_EVT_LEN: status word, enable word (4.8.3.1) */
-#define CNT_LEN 2       /* PM1_CNT_LEN */
-#define TMR_LEN 4       /* PM_TMR_LEN */
+/* The block lengths the FADT gives (5.2.9): the event block is a status
+ * word and an enable word (4.8.3.1). */
+#define EVT_LEN ACPI_TABLES_PM1_EVT_LEN
+#define CNT_LEN ACPI_TABLES_PM1_CNT_LEN
+#define TMR_LEN ACPI_TABLES_PM_TMR_LEN
 
 /* Bits of PM1_CNT that are written but never read back (table 4.13). */
 #define CNT_WRITE_ONLY  (PM1_GBL_RLS | PM1_SLP_EN)
@@ -49,18 +51,6 @@ static bool in_block(uint16_t port, uint16_t base, unsigned len, unsigned *idx)
         return false;
     *idx = (unsigned)(port - base);
     return true;
-}
-
-bool acpi_pm_decodes(const struct acpi_pm *pm, uint16_t port, unsigned size)
-{
-    unsigned i;
-    for (unsigned k = 0; k < size; k++) {
-        uint16_t p = (uint16_t)(port + k);
-        if (in_block(p, pm->evt_port, EVT_LEN, &i) || in_block(p, pm->cnt_port, CNT_LEN, &i) ||
-            in_block(p, pm->tmr_port, TMR_LEN, &i))
-            return true;
-    }
-    return false;
 }
 
 static uint8_t byte_of(uint32_t v, unsigned i)

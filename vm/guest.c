@@ -13,6 +13,19 @@
 #include <arch/percpu.h>
 #include <stdarg.h>
 
+/* The run loops of its vCPUs' CPUs see its new state and let them go;
+ * CPU 0 decides on_idle once every guest has stopped. */
+static void kick_cpus(struct guest *g)
+{
+    for (unsigned i = 0; i < g->vcpu_count; i++) {
+        struct percpu *pc = __atomic_load_n(&g->vcpus[i]->cpu, __ATOMIC_ACQUIRE);
+        if (pc)
+            cpu_kick(pc);
+    }
+    if (percpu_get(0))
+        cpu_kick(percpu_get(0));
+}
+
 void guest_stop(struct guest *g, int status, const char *fmt, ...)
 {
     va_list ap;
@@ -32,20 +45,50 @@ void guest_stop(struct guest *g, int status, const char *fmt, ...)
      * clean end. Not "stopped" to the rest of the machine while a restart
      * follows: on_idle must not power off in between. */
     bool again = status != 0 && g->cfg && g->cfg->on_stop == ON_STOP_RESTART &&
-                 g->instance <= GUEST_RESTART_LIMIT;
+                 g->instance - g->reboots <= GUEST_RESTART_LIMIT;
     g->state = again ? GUEST_RESTARTING : GUEST_STOPPED;
     spin_unlock_irqrestore(&g->lock, f);
     kprintf("guest %s stopped: %s (status %d)\n", g->name, g->stop_reason, status);
     guest_print_exits(g);
-    /* The run loops of its vCPUs' CPUs see the state and let them go;
-     * CPU 0 decides on_idle once every guest has stopped. */
-    for (unsigned i = 0; i < g->vcpu_count; i++) {
-        struct percpu *pc = __atomic_load_n(&g->vcpus[i]->cpu, __ATOMIC_ACQUIRE);
-        if (pc)
-            cpu_kick(pc);
+    kick_cpus(g);
+}
+
+void guest_reboot(struct guest *g, const char *fmt, ...)
+{
+    char why[96];
+    va_list ap;
+
+    va_start(ap, fmt);
+    hv_vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    uint64_t f = spin_lock_irqsave(&g->lock);
+    if (g->state != GUEST_RUNNING) {
+        spin_unlock_irqrestore(&g->lock, f);
+        return;
     }
-    if (percpu_get(0))
-        cpu_kick(percpu_get(0));
+    guest_log_flush(g);
+    hv_snprintf(g->stop_reason, sizeof(g->stop_reason), "reboot requested (%s)", why);
+    g->stop_status = 0;
+    /* A PC that resets comes back, so on_reboot = restart (the default)
+     * re-creates the guest the way on_stop = restart does (the run loop
+     * scrubs and reloads it in its own slices once its vCPUs let go).
+     * Counted apart from crash restarts (guest_stop's limit is on
+     * instance - reboots): a guest that reboots on purpose is not
+     * failing, a Linux that panics says so through pvpanic first
+     * (dm/vpvpanic.c: a crash), and re-creation costs its neighbours
+     * nothing. */
+    bool again = !g->cfg || g->cfg->on_reboot == ON_REBOOT_RESTART;
+    if (again)
+        g->reboots++;
+    g->state = again ? GUEST_RESTARTING : GUEST_STOPPED;
+    spin_unlock_irqrestore(&g->lock, f);
+    if (again)
+        kprintf("guest %s: reboot requested (%s); restarting it\n", g->name, why);
+    else
+        kprintf("guest %s stopped: reboot requested (%s), on_reboot = stop (status 0)\n",
+                g->name, why);
+    guest_print_exits(g);
+    kick_cpus(g);
 }
 
 const char *guest_state_name(const struct guest *g)

@@ -10,6 +10,7 @@
 
 struct guest;
 struct guest_config;
+struct vdev;
 
 /* A device model: `create` adds it to a new guest when the guest's
  * configuration asks for it (true: added, or not wanted). The guest's
@@ -43,5 +44,33 @@ bool vpic_attach(struct guest *g);
  * there and the guest stops with VPVPANIC_STATUS. */
 #define VPVPANIC_STATUS 1
 bool vpvpanic_attach(struct guest *g, uint16_t port);
+
+/* dm/vpci_io.c (model: dm/vpci.c, include/hv/vpci.h): PCI configuration
+ * mechanism #1 at 0xcf8-0xcff with one host bridge at 00:00.0, and the
+ * reset control register at 0xcf9 (the FADT's reset register): RST_CPU
+ * going 0 -> 1 is guest_reboot. */
+bool vpci_attach(struct guest *g);
+
+/* dm/vacpi_pm_io.c (model: dm/vacpi_pm.c, include/hv/vacpi_pm.h): the
+ * ACPI PM1a event and control blocks and the PM timer at the ports the
+ * guest's FADT gives; S5 (\_S5's SLP_TYP with SLP_EN) stops the guest
+ * with status 0. */
+bool vacpi_pm_attach(struct guest *g, uint16_t evt_port, uint16_t cnt_port, uint16_t tmr_port);
+
+/* dm/vkbc.c: the keyboard controller's reset pulse (0xfe to port 0x64)
+ * is guest_reboot; 0x64 reads 0 (ready); no 8042 otherwise. */
+#define VKBC_PORT 0x64
+bool vkbc_attach(struct guest *g);
+
+/* dm/timer.c: device time. A model with timed work (an interrupt at a
+ * given TSC) gives its vdev_ops a `timer` and says when with
+ * dm_timer_set(d, tsc), 0 for nothing; the guest's dm_deadline is the
+ * earliest of its devices' (include/hv/guest.h). dm_timers_run(g, now)
+ * calls the `timer` of each device whose time has come: exit/interrupt.c
+ * before an entry of any of its vCPUs, sched/run.c while its boot vCPU
+ * waits. A device that is late (the guest was not running) does what
+ * is due once, not once per missed period. */
+void dm_timer_set(struct vdev *d, uint64_t tsc);
+void dm_timers_run(struct guest *g, uint64_t now);
 
 #endif

@@ -62,6 +62,14 @@ struct guest {
     struct vcpu *vcpus[CONFIG_MAX_VCPUS];
     unsigned vcpu_count;
     struct bus bus;                 /* its device models */
+    /* Device time (dm/timer.c): the earliest TSC at which one of its
+     * device models has timed work (an interrupt to raise), 0: none. Set
+     * under dm_lock by dm_timer_set; read without it by its boot vCPU
+     * (guest_timer_vcpu), which arms its preemption timer for it
+     * (exit/interrupt.c), and by that vCPU's CPU while the vCPU waits
+     * (sched/run.c); any of its vCPUs runs what is due before an entry. */
+    volatile uint64_t dm_deadline;
+    spinlock_t dm_lock;
     struct guest_log log;
     uint64_t ipis_dropped;          /* IPIs that selected none of its vCPUs */
     /* Guest-physical accesses with nothing behind them (exit/ept.c): the
@@ -74,6 +82,10 @@ struct guest {
     int stop_status;
     const struct guest_config *cfg;
     unsigned instance;              /* 1 for the first run, +1 per restart */
+    /* Re-creations that were resets the guest asked for (guest_reboot):
+     * not counted toward GUEST_RESTART_LIMIT. At most one per instance,
+     * so never above `instance`. */
+    unsigned reboots;
     /* Life cycle (guest/lifecycle.c) and placement (sched/run.c). */
     volatile unsigned attached;     /* vCPUs attached to a CPU */
     volatile bool start_requested;  /* operator: start or restart once all detached */
@@ -83,9 +95,24 @@ struct guest {
     const char *reload_why;         /* "restarting", "started by ...", for the log */
 };
 
+/* The vCPU that keeps the guest's device time (dm_deadline): its boot
+ * vCPU, which Linux never takes offline. */
+static inline struct vcpu *guest_timer_vcpu(const struct guest *g)
+{
+    return g->vcpus[0];
+}
+
 /* Stop the guest: prints "guest NAME stopped: REASON (status N)" and
  * kicks the CPUs its vCPUs are on, whose run loops let them go. */
 void guest_stop(struct guest *g, int status, const char *fmt, ...) __printf(3, 4);
+/* A reset the guest asked for (the reset control register at 0xcf9, which
+ * is also its ACPI reset register, or the keyboard controller's reset
+ * pulse; `fmt` says which): prints "guest NAME: reboot requested (WHY)"
+ * and, per its on_reboot, re-creates it as on_stop = restart does
+ * (GUEST_RESTARTING; not counted toward GUEST_RESTART_LIMIT: a reboot is
+ * no crash) or stops it with status 0. Kicks its CPUs as guest_stop does;
+ * nothing when it is not running. */
+void guest_reboot(struct guest *g, const char *fmt, ...) __printf(2, 3);
 /* "running", "stopped" or "restarting". */
 const char *guest_state_name(const struct guest *g);
 /* Exits of all its vCPUs: of one reason (EXIT_REASON_COUNT: any other),

@@ -56,8 +56,6 @@ enum acpi_pm_action {
 void acpi_pm_init(struct acpi_pm *pm, uint16_t evt_port, uint16_t cnt_port, uint16_t tmr_port);
 /* Back to power-on (status, enables and control clear). */
 void acpi_pm_reset(struct acpi_pm *pm);
-/* Does the access of `size` bytes at `port` touch a register? */
-bool acpi_pm_decodes(const struct acpi_pm *pm, uint16_t port, unsigned size);
 /*
  * A read of 1, 2 or 4 bytes at `port`, little-endian over consecutive
  * ports as the CPU does it: each byte from the register that holds it,
