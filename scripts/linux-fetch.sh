@@ -103,6 +103,15 @@ dpkg-deb --fsys-tarfile "$deb" 2>/dev/null |
     { rm -f "$out.tmp"; die "$deb: /boot/vmlinuz-$abi-amd64 is not a bzImage (no HdrS at 0x202)"; }
 if cmp -s "$out.tmp" "$out"; then rm -f "$out.tmp"; else mv "$out.tmp" "$out"; fi
 
+# The pvpanic driver (a module in Debian's kernel): the initramfs loads it
+# so a panic reaches the hypervisor's pvpanic device (docs/linux.md).
+moddir=$(dirname "$out")/modules
+mkdir -p "$moddir"
+pv=./lib/modules/$abi-amd64/kernel/drivers/misc/pvpanic
+dpkg-deb --fsys-tarfile "$deb" 2>/dev/null |
+    tar -x -C "$moddir" --strip-components=8 "$pv/pvpanic.ko" "$pv/pvpanic-mmio.ko" ||
+    die "$deb holds no $pv/pvpanic.ko and pvpanic-mmio.ko"
+
 verfile=$(dirname "$out")/version
 printf 'package=%s\nversion=%s\nrelease=%s-amd64\ndeb=%s\n' "$pkg" "$ver" "$abi" "$deb" > "$verfile.tmp"
 if cmp -s "$verfile.tmp" "$verfile"; then rm -f "$verfile.tmp"; else mv "$verfile.tmp" "$verfile"; fi

@@ -35,6 +35,12 @@ $(LINUX_BZIMAGE): scripts/linux-fetch.sh FORCE
 $(LINUX_VMLINUX): $(LINUX_BZIMAGE) scripts/linux-extract.sh
 	@scripts/linux-extract.sh $< $@
 
-$(LINUX_INITRAMFS): tests/linux/init tests/linux/mkinitramfs.py $(wildcard /bin/busybox)
+# With the kernel's pvpanic modules (extracted by linux-fetch.sh), which
+# /init loads: a panic then stops the guest (docs/linux.md).
+LINUX_MODULES := $(LINUX_DIR)/modules/pvpanic.ko $(LINUX_DIR)/modules/pvpanic-mmio.ko
+$(LINUX_MODULES): $(LINUX_BZIMAGE)
+
+$(LINUX_INITRAMFS): tests/linux/init tests/linux/mkinitramfs.py $(wildcard /bin/busybox) $(LINUX_MODULES)
 	@mkdir -p $(dir $@)
-	@python3 tests/linux/mkinitramfs.py --busybox /bin/busybox --init tests/linux/init -o $@
+	@python3 tests/linux/mkinitramfs.py --busybox /bin/busybox --init tests/linux/init \
+	    $(foreach m,$(LINUX_MODULES),--file $(m):lib/modules/$(notdir $(m))) -o $@

@@ -84,6 +84,8 @@ def main():
     ap.add_argument("--busybox", default="/bin/busybox")
     ap.add_argument("--init", required=True)
     ap.add_argument("-o", "--output", required=True)
+    ap.add_argument("--file", action="append", default=[], metavar="SRC:DEST",
+                    help="also put file SRC at DEST (e.g. a kernel module under lib/modules)")
     a = ap.parse_args()
 
     if not os.path.isfile(a.busybox):
@@ -115,6 +117,23 @@ def main():
         c.symlink(p, "/bin/busybox")
     with open(a.init, "rb") as f:
         c.file("init", f.read(), 0o755)
+    extra_dirs = set()
+    for spec in a.file:
+        src, _, dest = spec.partition(":")
+        if not dest or not os.path.isfile(src):
+            die(f"--file {spec}: want SRC:DEST with SRC an existing file")
+        d = os.path.dirname(dest)
+        while d and d not in dirs and d not in extra_dirs:
+            extra_dirs.add(d)
+            d = os.path.dirname(d)
+        with open(src, "rb") as f:
+            data = f.read()
+        for e in sorted(extra_dirs, key=len):
+            c.dir(e, 0o755)
+        extra_dirs_written = set(extra_dirs)
+        dirs |= extra_dirs_written
+        extra_dirs.clear()
+        c.file(dest, data, 0o644)
     archive = c.trailer()
 
     tmp = a.output + ".tmp"
