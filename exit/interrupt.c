@@ -6,11 +6,13 @@
  * when the guest can take it (RFLAGS.IF, no STI/MOV-SS blocking, SDM Vol.
  * 3C 26.3.1.5), else interrupt-window exiting asks to be told when it
  * can. The VMX-preemption timer brings the vCPU out of the guest when its
- * APIC timer is due or its slice ends.
+ * APIC timer is due or its slice ends, and the boot vCPU also when a
+ * device model of its guest has timed work (dm/timer.c).
  */
 #include <hv/exit.h>
 #include <hv/vlapic_io.h>
 #include <hv/guest.h>
+#include <hv/dm.h>
 #include <hv/log.h>
 #include <arch/vmcs.h>
 #include <arch/vmx_caps.h>
@@ -112,6 +114,10 @@ static void inject_interrupt(struct vcpu *v)
 static void arm_preemption_timer(struct vcpu *v, uint64_t now)
 {
     uint64_t until = v->lapic.timer_deadline;
+    /* The boot vCPU also keeps its guest's device time (dm/timer.c). */
+    uint64_t dev = v == guest_timer_vcpu(v->guest) ? v->guest->dm_deadline : 0;
+    if (dev && (!until || dev < until))
+        until = dev;
     if (v->run_until && (!until || v->run_until < until))
         until = v->run_until;
     uint64_t left = 0xffffffffULL;
@@ -127,6 +133,11 @@ void exit_deliver_events(struct vcpu *v)
         return;
     uint64_t now = rdtsc();
 
+    /* Device timers that are due (dm/timer.c) first: what they raise is
+     * posted, and taken just below when it is for this vCPU. */
+    uint64_t dev = v->guest->dm_deadline;
+    if (dev && dev <= now)
+        dm_timers_run(v->guest, now);
     vlapic_take_posted(v);
     vlapic_timer_update(&v->lapic, now);
     /* An event already queued (a re-injection or an exception) goes

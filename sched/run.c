@@ -10,8 +10,10 @@
  *  - Other CPUs are shared: proportional share by weight, the slice ended
  *    by the VMX-preemption timer (SDM Vol. 3C 25.5.1).
  *  - A vCPU that halts is blocked until an interrupt for it arrives: its
- *    own APIC timer (checked by its CPU) or an event another vCPU posted
- *    (vcpu_kick in vm/vcpu.c makes its CPU look again).
+ *    own APIC timer (checked by its CPU) or an event another vCPU or a
+ *    device posted (vcpu_kick in vm/vcpu.c makes its CPU look again).
+ *    The CPU of a guest's boot vCPU also keeps the guest's device time
+ *    (dm/timer.c) while that vCPU is not in the guest.
  *  - Requests (VCPU_REQ_*, include/hv/vcpu.h) are acted on here: INIT
  *    and SIPI, and placing APs a sibling started.
  *  - Unpinned vCPUs move between shared CPUs (sched/migrate.c).
@@ -26,6 +28,7 @@
 #include <hv/vcpu.h>
 #include <hv/vlapic_io.h>
 #include <hv/exit.h>
+#include <hv/dm.h>
 #include <hv/guest.h>
 #include <hv/lifecycle.h>
 #include <hv/faultinj.h>
@@ -275,7 +278,7 @@ static bool guest_is_stuck(const struct guest *g)
             continue;
         if (t->sv.state != SV_BLOCKED || t->posted_nmi || (t->requests & VCPU_REQ_INIT))
             return false;
-        if (!t->halt_irq_off && (t->lapic.timer_deadline || t->posted_any))
+        if (!t->halt_irq_off && (t->lapic.timer_deadline || t->posted_any || g->dm_deadline))
             return false;
     }
     return true;
@@ -300,7 +303,8 @@ static struct guest *tend(struct percpu *pc, uint64_t now)
     return finished;
 }
 
-/* Earliest APIC timer among this CPU's blocked vCPUs (0: none). */
+/* Earliest APIC timer among this CPU's blocked vCPUs, or device time of
+ * a guest whose boot vCPU is here and not running (0: none). */
 static uint64_t next_wakeup(const struct percpu *pc)
 {
     uint64_t t = 0;
@@ -309,8 +313,26 @@ static uint64_t next_wakeup(const struct percpu *pc)
         uint64_t d = v->lapic.timer_deadline;
         if (v->sv.state == SV_BLOCKED && !v->halt_irq_off && d && (!t || d < t))
             t = d;
+        d = v->sv.state != SV_RUNNING && v == guest_timer_vcpu(v->guest) ? v->guest->dm_deadline : 0;
+        if (d && (!t || d < t))
+            t = d;
     }
     return t;
+}
+
+/* Device time (dm/timer.c) of the guests whose boot vCPU is on this CPU:
+ * while it is not in the guest, its due work runs here, between vCPUs
+ * and after idle waits, and what that raises wakes its target in tend().
+ * Any CPU may read the guest table; the boot vCPU's CPU is read once. */
+static void run_device_timers(struct percpu *pc, uint64_t now)
+{
+    for (unsigned i = 0; i < guests_count(); i++) {
+        struct guest *g = guest_get(i);
+        uint64_t d = g->dm_deadline;
+        if (d && d <= now && g->state == GUEST_RUNNING &&
+            __atomic_load_n(&guest_timer_vcpu(g)->cpu, __ATOMIC_ACQUIRE) == pc)
+            dm_timers_run(g, now);
+    }
 }
 
 /* APs a sibling sent SIPI while they were on no CPU: place them now
@@ -476,6 +498,7 @@ void schedule_run(struct percpu *pc)
         if (pc->console && console_poll)
             console_poll();
         uint64_t now = rdtsc();
+        run_device_timers(pc, now);
         uint64_t f = spin_lock_irqsave(&sched_lock);
         pc->resched = 0;
         reap_failed_cpus();

@@ -30,12 +30,17 @@ struct vdev_ops {
                        uint64_t val);
     /* Back to power-on state (the guest is re-created). */
     void (*reset)(struct vdev *d);
+    /* Timed work (dm/timer.c): called once the TSC has reached the time
+     * the device last gave dm_timer_set; it does what is due (raises an
+     * interrupt) and sets its next time, or none. */
+    void (*timer)(struct vdev *d, uint64_t now);
 };
 
 /* Embedded first in each model's state. */
 struct vdev {
     const struct vdev_ops *ops;
     struct guest *guest;
+    volatile uint64_t timer_at;     /* TSC of its next timed work (dm_timer_set), 0: none */
 };
 
 #define BUS_MAX_DEVICES 16

@@ -62,6 +62,12 @@ bool vacpi_pm_attach(struct guest *g, uint16_t evt_port, uint16_t cnt_port, uint
 #define VKBC_PORT 0x64
 bool vkbc_attach(struct guest *g);
 
+/* dm/vpit.c (model: dm/pit8254.c, include/hv/pit8254.h): the 8254
+ * interval timer at 0x40-0x43 and port 0x61 (channel 2's gate, the
+ * speaker bit, OUT2), clocked from the TSC; the rising edges of OUT 0
+ * are ISA IRQ 0. */
+bool vpit_attach(struct guest *g);
+
 /* dm/timer.c: device time. A model with timed work (an interrupt at a
  * given TSC) gives its vdev_ops a `timer` and says when with
  * dm_timer_set(d, tsc), 0 for nothing; the guest's dm_deadline is the

@@ -12,6 +12,7 @@
 #define HV_VLAPIC_IO_H
 
 #include <hv/vcpu.h>
+#include <hv/guest.h>
 #include <arch/vmx_controls.h>
 
 struct guest;
@@ -29,13 +30,14 @@ void vlapic_take_posted(struct vcpu *v);
 bool vlapic_has_event(struct vcpu *v, uint64_t now);
 
 /* Anything to deliver before this entry? The common exit has no timer,
- * nothing pending, no window asked for, the preemption timer parked and
- * no time limit: then the delivery is skipped (make bench). */
+ * nothing pending, no window asked for, the preemption timer parked, no
+ * time limit and no device timer in its guest (dm/timer.c): then the
+ * delivery is skipped (make bench). */
 static inline bool vcpu_events_pending(const struct vcpu *v)
 {
     const struct vlapic *l = &v->lapic;
     if (l->timer_deadline || v->vmx.preemption_armed || v->run_until || v->posted_any ||
-        v->posted_nmi ||
+        v->posted_nmi || v->guest->dm_deadline ||
         (v->vmx.proc_ctls & (VMX_PROC_INTR_WINDOW_EXITING | VMX_PROC_NMI_WINDOW_EXITING)))
         return true;
     uint32_t any = 0;
