@@ -79,7 +79,7 @@ run: deps
 	scripts/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all unit fuzz-build
+	@$(MAKE) --no-print-directory all unit fuzz-build linux
 	tests/run.sh
 
 bench: deps
