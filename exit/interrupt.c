@@ -152,3 +152,16 @@ void exit_deliver_events(struct vcpu *v)
     if (v->vmx.preemption_timer)
         arm_preemption_timer(v, now);
 }
+
+/* SDM Vol. 3A 11.8.4/11.8.5: the EOI of a vector whose TMR bit is set
+ * is broadcast to the I/O APICs. The local APIC (vm/, below the device
+ * models) records it; this layer, above both, carries it over right after
+ * the exit in which the guest wrote its EOI register, xAPIC page or
+ * x2APIC MSR alike, so a level line still asserted is delivered again
+ * before the next entry. */
+void exit_level_eoi(struct vcpu *v)
+{
+    int vec;
+    while ((vec = vlapic_take_level_eoi(&v->lapic)) >= 0)
+        dm_ioapic_eoi(v->guest, (uint8_t)vec);
+}

@@ -80,6 +80,8 @@ enum run_result vcpu_run(struct vcpu *v, volatile uint32_t *resched)
             break;
         }
         enum exit_action a = vmexit_dispatch(v);
+        if (v->lapic.level_eoi_pending)     /* for its I/O APIC */
+            exit_level_eoi(v);
         if (a == EXIT_STOP)
             break;
         if (v->vmx.idt_info & INTR_INFO_VALID)

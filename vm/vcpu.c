@@ -53,7 +53,7 @@ void vcpu_reset(struct vcpu *v)
     v->sipi_vector = 0;
     v->posted_any = v->posted_nmi = 0;
     for (int i = 0; i < 8; i++)
-        v->posted[i] = 0;
+        v->posted[i] = v->posted_level[i] = 0;
 }
 
 /* The virtual APIC timer counts one tick per `tsc_per_tick` TSC ticks
@@ -105,6 +105,14 @@ void vcpu_post_interrupt(struct vcpu *t, uint8_t vector)
     __atomic_fetch_or(&t->posted[vector / 32], 1u << (vector % 32), __ATOMIC_RELEASE);
     __atomic_store_n(&t->posted_any, 1, __ATOMIC_RELEASE);
     vcpu_kick(t);
+}
+
+void vcpu_post_interrupt_level(struct vcpu *t, uint8_t vector)
+{
+    /* The level bit before the vector: whoever takes the vector then
+     * sees it (vlapic_take_posted). */
+    __atomic_fetch_or(&t->posted_level[vector / 32], 1u << (vector % 32), __ATOMIC_RELEASE);
+    vcpu_post_interrupt(t, vector);
 }
 
 void vcpu_post_nmi(struct vcpu *t)

@@ -131,24 +131,58 @@ void vlapic_accept(struct vlapic *l, int vector)
     vec_set(l->isr, (unsigned int)vector);
 }
 
-void vlapic_raise(struct vlapic *l, int vector)
+static void irr_raise(struct vlapic *l, int vector, bool level)
 {
     /* SDM 11.5.3: vectors 0-15 are illegal, "received illegal vector". */
     if (vector < 16 || vector > 255) {
         error_set(l, VLAPIC_ESR_RECV_ILLEGAL_VECTOR);
         return;
     }
-    /* Edge-triggered fixed interrupt: TMR bit clear (SDM 11.8.4). */
+    /* SDM 11.8.4: on acceptance into the IRR the TMR bit is cleared for
+     * an edge-triggered interrupt and set for a level-triggered one. */
     vec_set(l->irr, (unsigned int)vector);
-    vec_clear(l->tmr, (unsigned int)vector);
+    if (level)
+        vec_set(l->tmr, (unsigned int)vector);
+    else
+        vec_clear(l->tmr, (unsigned int)vector);
+}
+
+void vlapic_raise(struct vlapic *l, int vector)
+{
+    irr_raise(l, vector, false);
+}
+
+void vlapic_raise_level(struct vlapic *l, int vector)
+{
+    irr_raise(l, vector, true);
 }
 
 static void eoi(struct vlapic *l)
 {
-    /* SDM 11.8.5: EOI retires the highest-priority in-service vector. */
+    /* SDM 11.8.5: EOI retires the highest-priority in-service vector;
+     * with its TMR bit set (11.8.4) an EOI message goes to the I/O APIC,
+     * which the caller sends (vlapic_take_level_eoi). */
     int v = vec_highest(l->isr);
-    if (v >= 0)
-        vec_clear(l->isr, (unsigned int)v);
+    if (v < 0)
+        return;
+    vec_clear(l->isr, (unsigned int)v);
+    if (l->tmr[v / 32] & (1u << (v % 32))) {
+        vec_set(l->level_eoi, (unsigned int)v);
+        l->level_eoi_pending = true;
+    }
+}
+
+int vlapic_take_level_eoi(struct vlapic *l)
+{
+    for (unsigned int w = 0; w < 8; w++) {
+        if (l->level_eoi[w]) {
+            unsigned int v = w * 32 + (unsigned int)__builtin_ctz(l->level_eoi[w]);
+            vec_clear(l->level_eoi, v);
+            return (int)v;
+        }
+    }
+    l->level_eoi_pending = false;
+    return -1;
 }
 
 /* Fire the timer: set the LVT timer vector unless masked (SDM 11.5.4). */

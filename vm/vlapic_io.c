@@ -140,8 +140,18 @@ void vlapic_take_posted(struct vcpu *v)
         return;
     for (int i = 0; i < 8; i++) {
         uint32_t w = __atomic_exchange_n(&v->posted[i], 0, __ATOMIC_ACQUIRE);
+        if (!w)
+            continue;
+        /* Only the level bits of the vectors taken: one posted after the
+         * exchange keeps its bit for the next round (its poster set the
+         * level bit before the vector, vcpu_post_interrupt_level). */
+        uint32_t lv = __atomic_fetch_and(&v->posted_level[i], ~w, __ATOMIC_ACQ_REL) & w;
         while (w) {
-            vlapic_raise(&v->lapic, i * 32 + __builtin_ctz(w));
+            int vec = i * 32 + __builtin_ctz(w);
+            if (lv & (w & -w))
+                vlapic_raise_level(&v->lapic, vec);
+            else
+                vlapic_raise(&v->lapic, vec);
             w &= w - 1;
         }
     }

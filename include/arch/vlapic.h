@@ -81,6 +81,10 @@ struct vlapic {
     /* An IPI for other vCPUs, left for the caller to route (vlapic_ipi_selects). */
     bool ipi_out;
     uint32_t ipi_lo, ipi_dest;  /* ICR bits 31:0 and the destination (x2APIC: 32 bits; xAPIC: 8) */
+    /* Level-triggered vectors (TMR set) the guest EOI'd, left for the
+     * caller to pass on to the I/O APIC (vlapic_take_level_eoi). */
+    uint32_t level_eoi[8];
+    bool level_eoi_pending;
 };
 
 void vlapic_reset(struct vlapic *l, uint32_t id, uint64_t tsc_per_tick);
@@ -106,6 +110,13 @@ int vlapic_pending(const struct vlapic *l);
 void vlapic_accept(struct vlapic *l, int vector);
 /* Raise a fixed interrupt (e.g. from a device); vectors < 16 are illegal: set ESR bit and ignore. */
 void vlapic_raise(struct vlapic *l, int vector);
+/* The same for a level-triggered interrupt (an I/O APIC pin): its TMR
+ * bit is set, so its EOI is reported (SDM 11.8.4). */
+void vlapic_raise_level(struct vlapic *l, int vector);
+/* An EOI retired a vector whose TMR bit was set: the EOI message goes to
+ * the I/O APIC (SDM 11.8.4, 11.8.5). The next such vector since the last
+ * call, lowest first, or -1 (level_eoi_pending says whether to ask). */
+int vlapic_take_level_eoi(struct vlapic *l);
 /* Does an IPI (ICR low word `lo`, destination `dest`) sent by another APIC
  * select `target`? Shorthands "all" and "all but self" select everyone
  * else, "self" nobody else; otherwise physical or logical destination

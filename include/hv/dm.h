@@ -68,6 +68,12 @@ bool vkbc_attach(struct guest *g);
  * are ISA IRQ 0. */
 bool vpit_attach(struct guest *g);
 
+/* dm/vrtc.c (model: dm/mc146818.c, include/hv/mc146818.h): the CMOS
+ * real-time clock and its 128 bytes of RAM at 0x70/0x71; the guest's own
+ * clock, from the machine's (drivers/rtc.c) plus what it writes; its
+ * periodic, alarm and update interrupts are ISA IRQ 8. */
+bool vrtc_attach(struct guest *g);
+
 /* dm/timer.c: device time. A model with timed work (an interrupt at a
  * given TSC) gives its vdev_ops a `timer` and says when with
  * dm_timer_set(d, tsc), 0 for nothing; the guest's dm_deadline is the
@@ -78,5 +84,33 @@ bool vpit_attach(struct guest *g);
  * is due once, not once per missed period. */
 void dm_timer_set(struct vdev *d, uint64_t tsc);
 void dm_timers_run(struct guest *g, uint64_t now);
+
+/* dm/vioapic.c (model: dm/ioapic.c, include/hv/ioapic.h): the guest's
+ * I/O APIC at IOAPIC_BASE (0xfec00000), ID 0, 24 pins from GSI 0, as its
+ * MADT says; it delivers to the guest's own vCPUs only. Every guest has
+ * one. */
+bool vioapic_attach(struct guest *g);
+
+/* ISA interrupt lines, through the I/O APIC pins the MADT gives them:
+ * IRQ 0 is pin 2, IRQ 2 (the 8259 cascade) has none, the others are
+ * their own pin; IRQ 9 (the SCI) is level-triggered, the rest edge. The
+ * 8259 (dm/vpic.c) delivers nothing.
+ *  - dm_irq_set: the line's state, true = asserted (active high, as the
+ *    MADT declares every ISA line). An edge pin delivers on a rising
+ *    edge while unmasked; a level pin while high, unmasked and not
+ *    waiting for the guest's EOI (remote IRR).
+ *  - dm_irq_pulse: a rising edge and back (for edge-triggered sources
+ *    like the PIT's OUT 0).
+ * Nothing for IRQ 2, IRQ >= 16 or a guest without an I/O APIC. Any CPU;
+ * the caller may hold its own device lock (the I/O APIC's lock is taken
+ * inside it, never the other way round), which keeps its line changes
+ * in order. */
+void dm_irq_set(struct guest *g, unsigned isa_irq, bool level_high);
+void dm_irq_pulse(struct guest *g, unsigned isa_irq);
+/* The guest EOI'd the level-triggered `vector` at one of its local
+ * APICs (exit_level_eoi): its I/O APIC clears remote IRR of the pins with
+ * that vector and delivers again those still asserted (SDM Vol. 3A
+ * 11.8.5, "broadcast EOI"). */
+void dm_ioapic_eoi(struct guest *g, uint8_t vector);
 
 #endif

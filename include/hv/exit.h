@@ -60,6 +60,11 @@ enum exit_action stop_with_dump(struct vcpu *v, const char *why);
 /* Before each VM entry: posted events, the APIC timer, NMI and interrupt
  * injection, the preemption timer (exit/interrupt.c). */
 void exit_deliver_events(struct vcpu *v);
+/* The guest EOI'd level-triggered vectors at its local APIC (its
+ * level_eoi_pending): pass each on to its I/O APIC (dm_ioapic_eoi), which
+ * may deliver again. After every exit that may have written the EOI
+ * register (exit/run.c). */
+void exit_level_eoi(struct vcpu *v);
 
 /* Why vcpu_run returned (exit/run.c). */
 enum run_result {

@@ -57,6 +57,7 @@ struct vcpu {
     volatile uint32_t requests;        /* VCPU_REQ_* */
     volatile uint32_t sipi_vector;     /* with VCPU_REQ_SIPI */
     volatile uint32_t posted[8];       /* fixed-interrupt vectors */
+    volatile uint32_t posted_level[8]; /* ... of them level-triggered (set first) */
     volatile uint32_t posted_any;
     volatile uint32_t posted_nmi;
 
@@ -106,6 +107,10 @@ static inline uint32_t vcpu_take_requests(struct vcpu *v, uint32_t mask)
 void vcpu_kick(struct vcpu *v);
 /* Post a fixed interrupt (from another vCPU, any CPU) and kick it. */
 void vcpu_post_interrupt(struct vcpu *t, uint8_t vector);
+/* The same for a level-triggered one (an I/O APIC pin): accepted with
+ * its TMR bit set, so the guest's EOI of it reaches the I/O APIC
+ * (exit_level_eoi, exit/interrupt.c). */
+void vcpu_post_interrupt_level(struct vcpu *t, uint8_t vector);
 void vcpu_post_nmi(struct vcpu *t);
 
 /* General register N as numbered in exit qualifications (SDM Vol. 3C

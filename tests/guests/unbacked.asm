@@ -3,8 +3,8 @@
 ; unbacked.cfg). From inside, with 16 MiB of RAM and paging off:
 ;  - MOV, MOVZX, MOVSX, XCHG, the ALU group and TEST (their flags), STOS,
 ;    LODS and MOVS, with and without REP, at 0x10000000 (above its RAM);
-;  - the PC hole between 3 and 4 GiB: 0xc0000000, the IOAPIC's 0xfec00000
-;    and the HPET's 0xfed00000 (neither is emulated);
+;  - the PC hole between 3 and 4 GiB: 0xc0000000, 0xfec01000 just past
+;    the I/O APIC's page and the HPET's 0xfed00000 (not emulated);
 ;  - the xAPIC page while its local APIC is disabled (IA32_APIC_BASE bit
 ;    11 clear), and the APIC back after enabling it again;
 ;  - an INT3 delivered with the stack in unbacked memory (the CPU pushes
@@ -16,7 +16,7 @@ bits 32
 
 %define NOWHERE 0x10000000               ; 256 MiB: far above its 16 MiB
 %define HOLE    0xc0000000               ; the PC hole, 3-4 GiB
-%define IOAPIC  0xfec00000
+%define PAST_IOAPIC 0xfec01000          ; the I/O APIC decodes 0xfec00000-0xfec00fff
 %define HPET    0xfed00000
 %define APIC    0xfee00000
 %define STACK_NOWHERE 0x10200000         ; a stack in another unbacked MiB
@@ -170,7 +170,7 @@ _start:
     mov esi, c_hole
     call check
 
-    mov eax, [IOAPIC]
+    mov eax, [PAST_IOAPIC]
     cmp eax, 0xffffffff
     mov esi, c_ioapic
     call check
@@ -252,7 +252,7 @@ c_lods:     db "LODSD from nowhere gives all ones, ESI advanced", 0
 c_movs_in:  db "REP MOVSD from nowhere fills RAM with all ones", 0
 c_movs_out: db "MOVSD from RAM to nowhere stores nothing", 0
 c_hole:     db "the PC hole at 0xc0000000 reads all ones after a write", 0
-c_ioapic:   db "0xfec00000 (no IOAPIC) reads all ones", 0
+c_ioapic:   db "0xfec01000 (past the I/O APIC) reads all ones", 0
 c_hpet:     db "0xfed00000 (no HPET) reads all ones", 0
 c_apic_off: db "the xAPIC page with the APIC disabled reads all ones", 0
 c_apic_on:  db "the xAPIC page answers again once the APIC is enabled", 0

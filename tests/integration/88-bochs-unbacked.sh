@@ -35,7 +35,7 @@ for c in "a 32-bit read of 0x10000000 gives all ones" \
          "ADD \[nowhere\], 5 changes nothing" "TEST byte \[nowhere\], 0x80 sets SF, clears ZF" \
          "REP STOSD to nowhere" "LODSD from nowhere" "REP MOVSD from nowhere fills RAM" \
          "MOVSD from RAM to nowhere stores nothing" "the PC hole at 0xc0000000" \
-         "0xfec00000 \(no IOAPIC\)" "0xfed00000 \(no HPET\)" \
+         "0xfec01000 \(past the I/O APIC\)" "0xfed00000 \(no HPET\)" \
          "the xAPIC page with the APIC disabled reads all ones" \
          "the xAPIC page answers again once the APIC is enabled" \
          "INT3 with the stack in unbacked memory" "its own RAM is unchanged"; do
@@ -54,7 +54,7 @@ range="^guest prober: reads and writes at guest-physical"
 once "$range 0x10000000-0x100fffff: nothing there \(reads all ones, writes ignored; first a 4-byte read at 0x10000000\)" \
     "0x10000000: logged once, with its first access"
 once "$range 0xc0000000-0xc00fffff: nothing there" "the PC hole: logged once"
-once "$range 0xfec00000-0xfecfffff: nothing there" "no IOAPIC: logged once"
+once "$range 0xfec00000-0xfecfffff: nothing there" "past the I/O APIC: logged once"
 once "$range 0xfed00000-0xfedfffff: nothing there" "no HPET: logged once"
 once "$range 0xfee00000-0xfeefffff: nothing there" "disabled xAPIC page: logged once"
 [ "$(grep -Ec -- "$range" "$LOG.txt")" = 5 ] && echo "  ok: five ranges logged in all" \

@@ -508,6 +508,53 @@ static void test_ipi_out(void **state)
     assert_int_equal((l.ipi_lo >> 8) & 7, 5);
 }
 
+/* SDM 11.8.4: TMR set for a level-triggered interrupt, cleared for an
+ * edge one; the EOI of a vector with TMR set is left for the I/O APIC. */
+static void test_level_tmr_eoi(void **state)
+{
+    (void)state;
+    struct vlapic l;
+    setup_enabled(&l);
+    assert_int_equal(vlapic_take_level_eoi(&l), -1);
+    vlapic_raise_level(&l, 0x61);
+    assert_true(irr_has(&l, 0x61));
+    assert_int_equal(rd(&l, VLAPIC_REG_TMR + 0x30, 0), 1u << 1);
+    assert_int_equal(vlapic_pending(&l), 0x61);
+    vlapic_accept(&l, 0x61);
+    /* TMR stays while in service */
+    assert_int_equal(rd(&l, VLAPIC_REG_TMR + 0x30, 0), 1u << 1);
+    assert_false(l.level_eoi_pending);
+    wr(&l, VLAPIC_REG_EOI, 0, 0);
+    assert_true(l.level_eoi_pending);
+    assert_int_equal(vlapic_take_level_eoi(&l), 0x61);
+    assert_int_equal(vlapic_take_level_eoi(&l), -1);
+    assert_false(l.level_eoi_pending);
+    /* the same vector edge-triggered: TMR cleared, its EOI is not told */
+    vlapic_raise(&l, 0x61);
+    assert_int_equal(rd(&l, VLAPIC_REG_TMR + 0x30, 0), 0);
+    vlapic_accept(&l, 0x61);
+    wr(&l, VLAPIC_REG_EOI, 0, 0);
+    assert_false(l.level_eoi_pending);
+    assert_int_equal(vlapic_take_level_eoi(&l), -1);
+    /* two level vectors nested: each EOI reports its own, lowest first */
+    vlapic_raise_level(&l, 0x41);
+    vlapic_accept(&l, 0x41);
+    vlapic_raise_level(&l, 0x91);
+    vlapic_accept(&l, 0x91);
+    wr(&l, VLAPIC_REG_EOI, 0, 0);           /* retires 0x91 */
+    wr(&l, VLAPIC_REG_EOI, 0, 0);           /* retires 0x41 */
+    assert_int_equal(vlapic_take_level_eoi(&l), 0x41);
+    assert_int_equal(vlapic_take_level_eoi(&l), 0x91);
+    assert_int_equal(vlapic_take_level_eoi(&l), -1);
+    /* an EOI with nothing in service reports nothing */
+    wr(&l, VLAPIC_REG_EOI, 0, 0);
+    assert_false(l.level_eoi_pending);
+    /* illegal vectors are refused as for edge ones */
+    vlapic_raise_level(&l, 5);
+    assert_false(irr_has(&l, 5));
+    assert_int_equal(l.esr_pending & VLAPIC_ESR_RECV_ILLEGAL_VECTOR, VLAPIC_ESR_RECV_ILLEGAL_VECTOR);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_illegal_vector),
         cmocka_unit_test(test_ipi_selects),
         cmocka_unit_test(test_ipi_out),
+        cmocka_unit_test(test_level_tmr_eoi),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
