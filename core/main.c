@@ -9,6 +9,7 @@
 #include <hv/layout.h>
 #include <hv/mm.h>
 #include <hv/power.h>
+#include <hv/rtc.h>
 #include <hv/lifecycle.h>
 #include <hv/mgmt.h>
 #include <hv/sched.h>
@@ -211,6 +212,7 @@ void kmain(uint64_t magic, uint64_t info)
     acpi_ok = acpi_init(&bootinfo, &acpi);
     power_init(acpi_ok ? &acpi : NULL, config.test_exits);
     tsc_init(acpi_ok ? &acpi : NULL);
+    rtc_host_init();            /* before any guest can reach it */
     lapic_init();
     lapic_timer_calibrate();
     kprintf("lapic: %s mode, timer %lu kHz\n", lapic_x2apic() ? "x2APIC" : "xAPIC",

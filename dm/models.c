@@ -77,6 +77,32 @@ static bool create_kbc(struct guest *g, const struct guest_config *gc)
     return passed_through(gc, VKBC_PORT, 1) || vkbc_attach(g);
 }
 
+/* The 8254 (0x40-0x43 and port 0x61) and the CMOS clock (0x70-0x71):
+ * every PC has them. A guest given any of their ports with passthrough_io
+ * keeps the real device and gets no model of it, so that it never talks
+ * to two halves of different ones (the victim of tests/guests/isolation.cfg
+ * owns the real CMOS). */
+static bool skip_for_passthrough(struct guest *g, const struct guest_config *gc, unsigned first,
+                                 unsigned len, const char *what)
+{
+    const struct io_range *r = passed_through(gc, first, len);
+    if (r)
+        kprintf("guest %s: passthrough_io %#x-%#x (line %u): the machine's %s there, no virtual "
+                "one\n", g->name, r->first, r->last, r->line, what);
+    return r != NULL;
+}
+
+static bool create_pit(struct guest *g, const struct guest_config *gc)
+{
+    return skip_for_passthrough(g, gc, 0x40, 4, "8254 timer") ||
+           skip_for_passthrough(g, gc, 0x61, 1, "8254 timer's port 0x61") || vpit_attach(g);
+}
+
+static bool create_rtc(struct guest *g, const struct guest_config *gc)
+{
+    return skip_for_passthrough(g, gc, 0x70, 2, "CMOS clock") || vrtc_attach(g);
+}
+
 const struct dm_model dm_models[] = {
     { "16550 UART", create_uart },
     { "test-exit port", create_debug_exit },
@@ -86,5 +112,7 @@ const struct dm_model dm_models[] = {
     { "PCI configuration space", create_pci },
     { "ACPI PM registers", create_acpi_pm },
     { "keyboard controller reset", create_kbc },
+    { "8254 PIT", create_pit },
+    { "CMOS RTC", create_rtc },
 };
 const unsigned dm_model_count = sizeof(dm_models) / sizeof(dm_models[0]);

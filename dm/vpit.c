@@ -54,13 +54,10 @@ static uint64_t ticks(const struct vpit *p, uint64_t tsc)
     return tsc > p->base ? pit8254_ticks_of(tsc - p->base, tsc_hz()) : 0;
 }
 
-/* ISA IRQ 0, an edge. */
+/* ISA IRQ 0, an edge: I/O APIC pin 2, as the guest's MADT says. */
 static void raise_irq0(struct guest *g)
 {
-    /* FIXME(issue 10, I/O APIC): dm_irq_pulse(g, VPIT_IRQ) once
-     * include/hv/dm.h declares it (dm/vioapic.c); until then the edges
-     * are computed and timed but reach no interrupt controller. */
-    (void)g;
+    dm_irq_pulse(g, VPIT_IRQ);
 }
 
 /* Is IRQ 0 due at tick t? At most one, however late (the rest dropped).

@@ -68,6 +68,12 @@ bool vkbc_attach(struct guest *g);
  * are ISA IRQ 0. */
 bool vpit_attach(struct guest *g);
 
+/* dm/vrtc.c (model: dm/mc146818.c, include/hv/mc146818.h): the CMOS
+ * real-time clock and its 128 bytes of RAM at 0x70/0x71; the guest's own
+ * clock, from the machine's (drivers/rtc.c) plus what it writes; its
+ * periodic, alarm and update interrupts are ISA IRQ 8. */
+bool vrtc_attach(struct guest *g);
+
 /* dm/timer.c: device time. A model with timed work (an interrupt at a
  * given TSC) gives its vdev_ops a `timer` and says when with
  * dm_timer_set(d, tsc), 0 for nothing; the guest's dm_deadline is the

@@ -7,8 +7,9 @@
 ;    self" shorthands, through the xAPIC ICR (0xfee00300/0xfee00310);
 ;  - the same through the x2APIC ICR (MSR 0x830) after switching its APIC
 ;    to x2APIC mode;
-;  - the victim's passthrough CMOS ports 0x70/0x71: writes must go nowhere
-;    and reads must return 0xff, as for any port it was not given;
+;  - the victim's passthrough CMOS ports 0x70/0x71: they reach its own
+;    virtual CMOS (dm/vrtc.c), never the real one: its byte reads back
+;    what it wrote, the index port 0xff (the victim checks its real byte);
 ;  - an exit storm: CPUID, OUTs to 0x70/0x71 and an x2APIC IPI to "all
 ;    excluding self" with the victim's timer vector 0x40, per round;
 ;  - the management hypercalls, which must say EPERM (-1).
@@ -152,8 +153,10 @@ _start:
     mov esi, c_alive
     call check
 
-    ; The victim's CMOS ports are not ours: the writes go nowhere, the
-    ; reads return all ones.
+    ; The victim's CMOS ports are not ours: the same ports reach our own
+    ; virtual CMOS, whose byte 0x40 reads back what we wrote (the real
+    ; one is the victim's, which checks that it stays), and whose index
+    ; port reads all ones as a PC's does.
     mov al, 0x40
     out 0x70, al
     mov al, 0x5a
@@ -161,7 +164,7 @@ _start:
     in al, 0x71
     mov ah, al
     in al, 0x70
-    cmp ax, 0xffff
+    cmp ax, 0x5aff
     mov esi, c_ports
     call check
 
@@ -178,7 +181,7 @@ _start:
     mov al, 0x40
     out 0x70, al
     mov eax, ebp
-    out 0x71, al                        ; garbage into "CMOS 0x40"
+    out 0x71, al                        ; garbage into our CMOS 0x40
     mov ecx, 0x830
     mov eax, 0x000c0040                 ; all excluding self, vector 0x40
     xor edx, edx

@@ -8,7 +8,7 @@ PURE_SRCS := lib/fmt.c lib/strlcpy.c config/parse.c config/guest.c config/values
 
 # The interval timer and the real-time clock (dm/vpit.c, dm/vrtc.c) and the
 # calendar they share with the host RTC driver.
-PURE_SRCS += dm/pit8254.c lib/datetime.c
+PURE_SRCS += dm/pit8254.c lib/datetime.c dm/mc146818.c
 # The I/O APIC (dm/vioapic.c).
 PURE_SRCS += dm/ioapic.c
 
