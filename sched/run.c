@@ -313,7 +313,8 @@ static uint64_t next_wakeup(const struct percpu *pc)
         uint64_t d = v->lapic.timer_deadline;
         if (v->sv.state == SV_BLOCKED && !v->halt_irq_off && d && (!t || d < t))
             t = d;
-        d = v->sv.state != SV_RUNNING && v == guest_timer_vcpu(v->guest) ? v->guest->dm_deadline : 0;
+        d = v->sv.state != SV_RUNNING && v == guest_timer_vcpu(v->guest) &&
+            v->guest->state == GUEST_RUNNING ? v->guest->dm_deadline : 0;
         if (d && (!t || d < t))
             t = d;
     }
