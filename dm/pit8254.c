@@ -381,6 +381,15 @@ uint64_t pit8254_next_edge(const struct pit8254 *p, unsigned ch, uint64_t after)
     return e > after ? e : PIT8254_NEVER;
 }
 
+uint64_t pit8254_next_irq(const struct pit8254 *p, uint64_t t, uint64_t last, uint64_t min_gap)
+{
+    uint64_t e = pit8254_next_edge(p, 0, t);
+    if (e == PIT8254_NEVER || last == PIT8254_NEVER || e >= last + min_gap)
+        return e;
+    uint64_t later = pit8254_next_edge(p, 0, last + min_gap - 1);
+    return later != PIT8254_NEVER ? later : last + min_gap;
+}
+
 uint8_t pit8254_read61(struct pit8254 *p, uint64_t now)
 {
     uint8_t v = p->port61 & PIT61_WRITABLE;

@@ -77,12 +77,7 @@ static bool catch_up(struct vpit *p, uint64_t t)
  * held. */
 static void reschedule(struct vpit *p, uint64_t t)
 {
-    uint64_t e = pit8254_next_edge(&p->pit, 0, t);
-    if (e != PIT8254_NEVER && p->last_irq != PIT8254_NEVER &&
-        e < p->last_irq + VPIT_MIN_IRQ_TICKS) {
-        uint64_t later = pit8254_next_edge(&p->pit, 0, p->last_irq + VPIT_MIN_IRQ_TICKS - 1);
-        e = later != PIT8254_NEVER ? later : p->last_irq + VPIT_MIN_IRQ_TICKS;
-    }
+    uint64_t e = pit8254_next_irq(&p->pit, t, p->last_irq, VPIT_MIN_IRQ_TICKS);
     if (e == p->irq_at)
         return;
     p->irq_at = e;

@@ -92,6 +92,14 @@ bool pit8254_out(struct pit8254 *p, unsigned ch, uint64_t now);
  * last `now` given; the counter must not be changed in between. */
 uint64_t pit8254_next_edge(const struct pit8254 *p, unsigned ch, uint64_t after);
 
+/* When to raise IRQ 0 next, after tick `t` (dm/vpit.c): the next rising
+ * edge of OUT 0, but no sooner than `min_gap` ticks after the last IRQ 0,
+ * raised at `last` (PIT8254_NEVER: none yet); an edge inside that gap
+ * moves to the first edge after it, or to its end when no edge follows
+ * (a one-shot). Edges at or before `t` are not looked at: a caller that
+ * was late raises one IRQ for all it missed. */
+uint64_t pit8254_next_irq(const struct pit8254 *p, uint64_t t, uint64_t last, uint64_t min_gap);
+
 /* PIT ticks in `tsc` TSC ticks at `tsc_hz`, rounded down, and the TSC
  * ticks until `ticks` PIT ticks have passed, rounded up: ticks_of(tsc_of(k))
  * >= k, so a timer armed with tsc_of finds its tick due. No overflow for

@@ -354,6 +354,34 @@ static void test_refresh_toggle(void **state)
     assert_in_range(toggles, 60, 70);               /* 1 ms at 15.09 us a toggle */
 }
 
+/* dm/vpit.c's IRQ 0 schedule: edges, one for all missed, a minimum gap. */
+static void test_next_irq(void **state)
+{
+    (void)state;
+    struct pit8254 p;
+    pit8254_reset(&p);
+    const uint64_t gap = PIT8254_HZ / 5000, never = PIT8254_NEVER;
+    assert_int_equal(pit8254_next_irq(&p, 0, never, gap), never);
+    /* Periodic, 1000 clocks: the edges, whatever the last IRQ was. */
+    wr(&p, PIT8254_PORT_CONTROL, 0x34, 0);
+    wr16(&p, 0, 1000, 0);                           /* edges at 1001, 2001, ... */
+    assert_int_equal(pit8254_next_irq(&p, 0, never, gap), 1001);
+    assert_int_equal(pit8254_next_irq(&p, 1001, 1001, gap), 2001);
+    /* Late by 5 periods: one IRQ now, then the next edge after now. */
+    assert_int_equal(pit8254_next_irq(&p, 6500, 6500, gap), 7001);
+    /* Faster than the gap: every edge at least `gap` after the last IRQ. */
+    wr(&p, PIT8254_PORT_CONTROL, 0x34, 10000);
+    wr16(&p, 0, 10, 10000);                         /* edges at 10011, 10021, ... */
+    assert_int_equal(pit8254_next_irq(&p, 10011, 10011, gap), 10011 + 240);
+    assert_int_equal((10011 + 240 - 10001) % 10, 0);
+    /* A one-shot inside the gap comes at its end. */
+    wr(&p, PIT8254_PORT_CONTROL, 0x38, 20000);
+    wr16(&p, 0, 5, 20000);                          /* edge at 20007 */
+    assert_int_equal(pit8254_next_irq(&p, 20000, 19990, gap), 19990 + gap);
+    assert_int_equal(pit8254_next_irq(&p, 20000, 10000, gap), 20007);
+    assert_int_equal(pit8254_next_irq(&p, 20007, 20007, gap), never);
+}
+
 static void test_tsc_conversion(void **state)
 {
     (void)state;
@@ -389,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_gate),
         cmocka_unit_test(test_bcd),
         cmocka_unit_test(test_refresh_toggle),
+        cmocka_unit_test(test_next_irq),
         cmocka_unit_test(test_tsc_conversion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
