@@ -1,36 +1,35 @@
 /*
- * A 16550 UART (dm/, include/hv/dm.h): transmit with a correct LSR into
- * the guest's output line, receive from the operator's console through a
- * FIFO the guest polls (LSR.DR). No interrupt line yet.
+ * A 16550A UART (dm/, include/hv/dm.h): the register logic of
+ * dm/pc16550d.c at the guest's port base; what it transmits goes to the
+ * guest's output line, what the operator types (mgmt/shell.c, any CPU)
+ * to its receive FIFO; its interrupt output drives the guest's ISA IRQ
+ * line (dm_irq_set).
+ *
+ * The IRQ: 4 for 0x3f8 and 0x3e8, 3 for 0x2f8 and 0x2e8 (the PC's COM1-4,
+ * what Linux assumes for them), 4 elsewhere. The line follows the UART's
+ * output (an interrupt pending and enabled, MCR.OUT2 set) after every
+ * register access and every received byte. ISA serial lines are
+ * edge-triggered on the I/O APIC (the MADT has no override for them), so
+ * what delivers is the line going up: when the guest has serviced every
+ * condition (IIR reads "none", the line goes down) the next one makes a
+ * new edge. Linux's 8250 handler reads IIR until it says "none", so no
+ * condition is left behind an edge it did not see. The line is driven
+ * under the UART's lock, so two CPUs cannot swap a rise and a fall.
  */
 #include <hv/dm.h>
 #include <hv/bus.h>
 #include <hv/guest.h>
+#include <hv/pc16550d.h>
 #include <hv/spinlock.h>
 #include <hv/mm.h>
-
-#define UART_THR 0
-#define UART_IER 1
-#define UART_IIR 2
-#define UART_LCR 3
-#define UART_MCR 4
-#define UART_LSR 5
-#define UART_MSR 6
-#define UART_SCR 7
-#define LCR_DLAB 0x80
-#define LSR_DR   0x01
-#define LSR_THRE 0x20
-#define LSR_TEMT 0x40
-
-#define VUART_RX_SIZE 64
 
 struct vuart {
     struct vdev dev;                /* first: the bus hands us this */
     uint16_t base;
+    unsigned irq;                   /* ISA IRQ */
     spinlock_t lock;                /* vCPUs on several CPUs, the console CPU */
-    uint8_t lcr, ier, mcr, scr, dll, dlm;
-    uint8_t rx[VUART_RX_SIZE];      /* typed by the operator, not read yet */
-    unsigned rx_head, rx_count;
+    struct pc16550d regs;
+    bool line;                      /* the IRQ line as last driven */
 };
 
 static struct vuart *to_vuart(struct vdev *d)
@@ -38,28 +37,14 @@ static struct vuart *to_vuart(struct vdev *d)
     return (struct vuart *)d;
 }
 
-static uint32_t reg_read(struct vuart *u, unsigned reg)
+/* Under u->lock. */
+static void update_irq(struct vuart *u)
 {
-    switch (reg) {
-    case UART_THR:                                             /* RBR */
-        if (u->lcr & LCR_DLAB)
-            return u->dll;
-        if (!u->rx_count)
-            return 0;
-        uint8_t c = u->rx[u->rx_head];
-        u->rx_head = (u->rx_head + 1) % VUART_RX_SIZE;
-        u->rx_count--;
-        return c;
-    case UART_IER: return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
-    case UART_IIR: return 0x01;                                /* no interrupt pending */
-    case UART_LCR: return u->lcr;
-    case UART_MCR: return u->mcr;
-    /* transmitter always ready; data ready while typed bytes wait */
-    case UART_LSR: return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
-    case UART_MSR: return 0xb0;                                /* DCD, DSR, CTS */
-    case UART_SCR: return u->scr;
+    bool on = pc16550d_irq(&u->regs);
+    if (on != u->line) {
+        u->line = on;
+        dm_irq_set(u->dev.guest, u->irq, on);
     }
-    return 0xff;
 }
 
 static uint32_t port_read(struct vdev *d, struct vcpu *v, uint16_t port, unsigned size)
@@ -67,7 +52,8 @@ static uint32_t port_read(struct vdev *d, struct vcpu *v, uint16_t port, unsigne
     (void)v; (void)size;
     struct vuart *u = to_vuart(d);
     uint64_t f = spin_lock_irqsave(&u->lock);
-    uint32_t val = reg_read(u, (unsigned)(port - u->base));
+    uint32_t val = pc16550d_read(&u->regs, (unsigned)(port - u->base));
+    update_irq(u);
     spin_unlock_irqrestore(&u->lock, f);
     return val;
 }
@@ -76,38 +62,21 @@ static void port_write(struct vdev *d, struct vcpu *v, uint16_t port, unsigned s
 {
     (void)v; (void)size;
     struct vuart *u = to_vuart(d);
-    bool tx = false;
+    uint8_t out;
     uint64_t f = spin_lock_irqsave(&u->lock);
-
-    switch (port - u->base) {
-    case UART_THR:
-        if (u->lcr & LCR_DLAB)
-            u->dll = (uint8_t)val;
-        else
-            tx = true;
-        break;
-    case UART_IER:
-        if (u->lcr & LCR_DLAB)
-            u->dlm = (uint8_t)val;
-        else
-            u->ier = (uint8_t)val & 0x0f;
-        break;
-    case UART_LCR: u->lcr = (uint8_t)val; break;
-    case UART_MCR: u->mcr = (uint8_t)val & 0x1f; break;
-    case UART_SCR: u->scr = (uint8_t)val; break;
-    default: break;                                            /* FCR, LSR, MSR */
-    }
+    bool tx = pc16550d_write(&u->regs, (unsigned)(port - u->base), (uint8_t)val, &out);
+    update_irq(u);
     spin_unlock_irqrestore(&u->lock, f);
     if (tx)
-        guest_log_putc(d->guest, (char)val);
+        guest_log_putc(d->guest, (char)out);
 }
 
 static void reset(struct vdev *d)
 {
     struct vuart *u = to_vuart(d);
     uint64_t f = spin_lock_irqsave(&u->lock);
-    u->lcr = u->ier = u->mcr = u->scr = u->dll = u->dlm = 0;
-    u->rx_head = u->rx_count = 0;
+    pc16550d_reset(&u->regs);
+    update_irq(u);                  /* down, whichever device is reset first */
     spin_unlock_irqrestore(&u->lock, f);
 }
 
@@ -124,6 +93,8 @@ bool vuart_attach(struct guest *g, uint16_t base)
     if (!u)
         return false;
     u->base = base;
+    u->irq = (base == 0x2f8 || base == 0x2e8) ? 3 : 4;
+    pc16550d_reset(&u->regs);
     if (!bus_add_device(g, &u->dev, &vuart_ops)) {
         kfree(u);
         return false;
@@ -132,7 +103,7 @@ bool vuart_attach(struct guest *g, uint16_t base)
 }
 
 /* The operator typed into this guest (mgmt/shell.c); a full FIFO drops
- * the byte, as an overrun would (no flow control). */
+ * the byte and reports an overrun, as the chip would (no flow control). */
 bool vuart_receive(struct guest *g, uint8_t c)
 {
     struct vdev *d = bus_find_device(g, &vuart_ops);
@@ -140,11 +111,8 @@ bool vuart_receive(struct guest *g, uint8_t c)
         return false;
     struct vuart *u = to_vuart(d);
     uint64_t f = spin_lock_irqsave(&u->lock);
-    bool ok = u->rx_count < VUART_RX_SIZE;
-    if (ok) {
-        u->rx[(u->rx_head + u->rx_count) % VUART_RX_SIZE] = c;
-        u->rx_count++;
-    }
+    bool ok = pc16550d_receive(&u->regs, c);
+    update_irq(u);
     spin_unlock_irqrestore(&u->lock, f);
     return ok;
 }

@@ -23,9 +23,12 @@ struct dm_model {
 extern const struct dm_model dm_models[];
 extern const unsigned dm_model_count;
 
-/* dm/vuart.c: a 16550 UART at `base` (8 ports); what the guest sends is
- * its output line ("[NAME] ..."), what the operator types (`console
- * NAME`) waits in a receive FIFO for the guest to read. */
+/* dm/vuart.c (model: dm/pc16550d.c, include/hv/pc16550d.h): a 16550A
+ * UART at `base` (8 ports); what the guest sends is its output line
+ * ("[NAME] ..."), what the operator types (`console NAME`) waits in a
+ * receive FIFO for the guest to read. Its interrupts (received data, THR
+ * empty, line and modem status, gated by MCR.OUT2) are ISA IRQ 4, or 3
+ * at 0x2f8 and 0x2e8. */
 bool vuart_attach(struct guest *g, uint16_t base);
 /* A byte typed by the operator for this guest; false when its FIFO is
  * full or it has no UART. */

@@ -9,8 +9,8 @@ PURE_SRCS := lib/fmt.c lib/strlcpy.c config/parse.c config/guest.c config/values
 # The interval timer and the real-time clock (dm/vpit.c, dm/vrtc.c) and the
 # calendar they share with the host RTC driver.
 PURE_SRCS += dm/pit8254.c lib/datetime.c dm/mc146818.c
-# The I/O APIC (dm/vioapic.c).
-PURE_SRCS += dm/ioapic.c
+# The I/O APIC (dm/vioapic.c) and the 16550A UART (dm/vuart.c).
+PURE_SRCS += dm/ioapic.c dm/pc16550d.c
 
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
         -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) \
