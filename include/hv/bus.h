@@ -43,8 +43,8 @@ struct vdev {
     volatile uint64_t timer_at;     /* TSC of its next timed work (dm_timer_set), 0: none */
 };
 
-#define BUS_MAX_DEVICES 16
-#define BUS_MAX_RANGES  16
+#define BUS_MAX_DEVICES 32
+#define BUS_MAX_RANGES  32     /* a PC guest uses about 14 port ranges */
 
 struct bus_range {
     uint64_t base, size;
