@@ -9,6 +9,16 @@
 static struct console_backend *backends;
 static spinlock_t console_lock = SPINLOCK_INIT;
 
+/* The machine is going down and every other CPU has been stopped by NMI
+ * (arch/x86/power.c): one of them may have been stopped in the middle of
+ * a line, holding the lock for good. Nobody else can take it now, so the
+ * last CPU may simply have it (as Linux's bust_spinlocks lets an oops
+ * print). */
+void log_break_lock(void)
+{
+    console_lock = (spinlock_t)SPINLOCK_INIT;
+}
+
 void console_register(struct console_backend *be)
 {
     uint64_t f = spin_lock_irqsave(&console_lock);

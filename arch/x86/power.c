@@ -34,6 +34,10 @@ static void quiesce(void)
     irq_disable();
     smp_stop_others();
     mdelay(10);
+    /* A CPU stopped while it printed (a guest's exit counts as the last
+     * guest stops, say) would otherwise keep the log's lock forever, and
+     * this CPU would hang in its first line below. */
+    log_break_lock();
     cpu_halt_prepare();
 }
 

@@ -21,6 +21,9 @@ void console_write(const char *s, size_t n);
  * line of its own instead of continuing what the operator typed. */
 void console_echo(const char *s, size_t n);
 int kprintf(const char *fmt, ...) __printf(1, 2);
+/* Only once every other CPU is stopped (power off, reset, halt): the lock
+ * of the log free again, whoever was stopped holding it. */
+void log_break_lock(void);
 int kvprintf(const char *fmt, va_list ap);
 
 

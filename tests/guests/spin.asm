@@ -3,6 +3,11 @@
 ; serial port: a typed line comes back as "got: LINE", and "quit" stops
 ; it. Command line words (multiboot):
 ;   ticks=N   stop with status 0 after N ticks (default: never)
+;   halt      between two checks of the time, sleep (HLT) until a 10 ms
+;             one-shot of the local APIC timer: a heartbeat that leaves its
+;             CPU idle (an emulator then spends nothing on it)
+;   every=N   print only every Nth tick ("tick N", "tick 2N", ...): a quiet
+;             heartbeat (make run's demo); ticks= still counts every tick
 ;   bench     fairness: count loop iterations inside one window of TSC
 ;             time common to every guest, print "share: N", stop
 ;   manage    management hypercalls: list every guest, restart guest 1
@@ -10,6 +15,7 @@
 bits 32
 
 %define UART 0x3f8
+%define APIC_BASE 0xfee00000
 %define HC_GUEST_COUNT   16
 %define HC_GUEST_INFO    17
 %define HC_GUEST_RESTART 20
@@ -39,6 +45,17 @@ _start:
     call parse_uint
     mov [max_ticks], eax
 .no_ticks:
+    mov esi, w_every
+    call find_word
+    jc .no_every
+    call parse_uint
+    mov [every], eax
+.no_every:
+    mov esi, w_halt
+    call find_word
+    jc .no_halt
+    call setup_halt
+.no_halt:
     mov esi, w_bench
     call find_word
     jnc bench
@@ -65,6 +82,17 @@ _start:
     cpuid
     pop ebx
 .no_storm:
+    cmp dword [halt_counts], 0
+    je .no_halt_wait
+    ; Halt mode: a 10 ms one-shot (xAPIC initial count), then sleep until
+    ; its interrupt; the time check below decides whether a tick is due.
+    mov eax, [halt_counts]
+    mov [APIC_BASE + 0x380], eax
+    sti
+    hlt
+    cli
+    call poll_uart
+.no_halt_wait:
     inc dword [iter]                    ; the serial port every 4096 turns:
     test dword [iter], 0xfff            ; CPU-bound between, so slices end
     jnz .no_poll                        ; by the preemption timer
@@ -81,18 +109,52 @@ _start:
     add [next_lo], eax
     adc dword [next_hi], 0
     inc dword [ticks]
+    mov ecx, [every]
+    test ecx, ecx
+    jz .print
+    mov eax, [ticks]
+    xor edx, edx
+    div ecx
+    test edx, edx
+    jnz .printed
+.print:
     mov esi, s_tick
     call puts
     mov eax, [ticks]
     call putdec32
     mov esi, s_nl
     call puts
+.printed:
     mov eax, [max_ticks]
     test eax, eax
     jz .loop
     cmp [ticks], eax
     jb .loop
     jmp finish
+
+; Halt mode (xAPIC, SDM Vol. 3A 11.5): the APIC software-enabled, its
+; timer one-shot on vector 0x40, divide by 1, 10 ms of its bus clock
+; (CPUID 0x40000010 EBX, kHz) per sleep; the handler only says EOI.
+setup_halt:
+    mov eax, halt_timer
+    mov edi, idt + 0x40 * 8
+    call set_gate
+    mov eax, 0x40000010
+    cpuid
+    imul ebx, ebx, 10                   ; counts per 10 ms
+    test ebx, ebx
+    jnz .counts
+    mov ebx, 1000000
+.counts:
+    mov [halt_counts], ebx
+    mov dword [APIC_BASE + 0xf0], 0x1ff ; SVR: enabled, spurious 0xff
+    mov dword [APIC_BASE + 0x3e0], 0xb  ; divide by 1
+    mov dword [APIC_BASE + 0x320], 0x40 ; LVT timer: one-shot, vector 0x40
+    ret
+
+halt_timer:
+    mov dword [APIC_BASE + 0xb0], 0     ; EOI
+    iret
 
 ; Serial input: collect a line; CR ends it.
 poll_uart:
@@ -300,6 +362,8 @@ parse_uint:                             ; ESI = digits -> EAX
 
 section .data
 w_ticks:  db "ticks=", 0
+w_every:  db "every=", 0
+w_halt:   db "halt", 0
 w_bench:  db "bench", 0
 w_manage: db "manage", 0
 w_storm:  db "storm", 0
@@ -320,6 +384,8 @@ alignb 16
 cmdline:   resd 1
 period:    resd 1
 max_ticks: resd 1
+every:     resd 1
+halt_counts: resd 1
 ticks:     resd 1
 storm:     resd 1
 iter:      resd 1
