@@ -1,7 +1,8 @@
 #!/bin/bash
 # A stock Debian 12 kernel (PVH vmlinux, its own initramfs from
-# tests/linux/init) with 2 vCPUs time-shared on CPU 1, beside a test
-# guest pinned to CPU 0 that keeps its heartbeat (spin.elf halting between
+# tests/linux/init) with 3 vCPUs time-shared on CPUs 1 and 2 (more vCPUs
+# than CPUs, and IPIs, TLB shootdowns and timers between vCPUs on
+# different CPUs), beside a test guest pinned to CPU 0 that keeps its heartbeat (spin.elf halting between
 # its 100 ms ticks). From the operator console (scripts/linux-console.txt):
 # list and stats show it; a command typed into the Linux shell and its
 # answer; a kernel panic (SysRq-c) that stops only this guest through
@@ -20,8 +21,8 @@ kernel = vmlinux
 initrd = initramfs.cpio.gz
 cmdline = $LINUX_CMDLINE linuxtest=shell
 memory = 256M
-vcpus = 2
-cpus = shared 1
+vcpus = 3
+cpus = shared 1-2
 on_stop = restart
 
 [guest heart]
@@ -30,14 +31,14 @@ cmdline = halt
 memory = 8M
 cpus = 0
 CFG
-"$ROOT/scripts/hvrun" "$LDIR/hv.cfg" --emulator bochs --cpus 2 --megs 1024 --timeout 1800 \
+"$ROOT/scripts/hvrun" "$LDIR/hv.cfg" --emulator bochs --cpus 3 --megs 1024 --timeout 1800 \
     --quiet --log "$LOG" --serial-script "$ROOT/tests/integration/scripts/linux-console.txt"
 BOOT_RC=$?
 tr -d '\r' < "$LOG" > "$LOG.txt"
-expect "^guest linux: 256 MiB at host 0x[0-9a-f]+, 2 vCPUs shared, weight 256, PVH entry 0x" \
+expect "^guest linux: 256 MiB at host 0x[0-9a-f]+, 3 vCPUs shared, weight 256, PVH entry 0x" \
     "the vmlinux is started at its PVH entry"
 expect "^guest heart: 8 MiB at host 0x[0-9a-f]+, 1 vCPU pinned to cpu0" "heart pinned to CPU 0"
-expect_checks 2 $((256 << 20))
+expect_checks 3 $((256 << 20))
 # The neighbour kept its heartbeat while Linux booted on the other CPU:
 # 100 ms ticks, at least 100 of them before Linux reached init.
 ticks=$(sed '/linux-init: reached init/q' "$LOG.txt" | grep -c '^\[heart\] tick ')
@@ -46,8 +47,8 @@ if [ "$ticks" -ge 100 ]; then
 else
     echo "  MISSING: heart ticked only $ticks times before Linux reached init"; bad=1
 fi
-expect "^linux +running +1 +0:(1|-) 1:(1|-) +[0-9]+ +[0-9]+" "list shows the Linux guest and its two vCPUs"
-expect "^  vCPU 1: cpu (1|-1), (running|runnable|blocked), run [0-9]+ ms" "stats linux: its second vCPU"
+expect "^linux +running +1 +0:[12-] 1:[12-] 2:[12-] +[0-9]+ +[0-9]+" "list shows the Linux guest and its three vCPUs"
+expect "^  vCPU 2: cpu ([12]|-1), (running|runnable|blocked), run [0-9]+ ms" "stats linux: its third vCPU"
 expect "^console: typing goes to linux's serial port" "console linux"
 expect "^\[linux\] answer=42" "a command typed into the Linux shell ran and answered"
 expect "^guest linux stopped: its kernel panicked \(pvpanic\) \(status 1\)" "a panic stops the guest"

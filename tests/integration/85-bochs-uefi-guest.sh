@@ -2,13 +2,24 @@
 # The UEFI path with a guest: hvrun builds an ESP holding the core, the
 # configuration and the guest; hvboot loads the files the configuration
 # names; the multiboot guest passes its checks; the machine ends through
-# the test exit (OVMF in Bochs has no ACPI).
+# the test exit (OVMF in Bochs has no ACPI). A second guest names Debian's
+# bzImage and its initramfs (`make linux`) with too little memory: hvboot
+# carries both files, the core finds them and refuses the guest with the
+# reason (Linux itself boots through GRUB in tests 66 and 67: in Bochs the
+# UEFI path has no ACPI timer to measure the TSC against).
 . "$(dirname "$0")/lib.sh"
-"$ROOT/scripts/hvrun" "$BUILD/guests/hello-uefi.cfg" --emulator bochs --firmware uefi \
+. "$(dirname "$0")/linux-lib.sh"
+linux_dir
+{ cat "$BUILD/guests/hello-uefi.cfg"; printf '%s\n' '' '[guest tiny]' 'kernel = bzImage' \
+    'initrd = initramfs.cpio.gz' 'memory = 8M'; } > "$LDIR/hv.cfg"
+"$ROOT/scripts/hvrun" "$LDIR/hv.cfg" --emulator bochs --firmware uefi \
     --cpus 1 --timeout 300 --quiet --log "$LOG"
 BOOT_RC=$?
 tr -d '\r' < "$LOG" > "$LOG.txt"
 expect "^hvboot: module hello.elf at 0x[0-9a-f]+, [0-9]+ bytes" "hvboot loaded the guest named by the configuration"
+expect "^hvboot: module bzImage at 0x[0-9a-f]+, [0-9]+ bytes" "hvboot loaded a Linux kernel"
+expect "^hvboot: module initramfs.cpio.gz at 0x[0-9a-f]+, [0-9]+ bytes" "hvboot loaded its initramfs (initrd =)"
+expect "^hv.cfg:[0-9]+: \[guest tiny\]: bzImage: .*" "the Linux guest with 8M is refused with the reason"
 expect "^boot: UEFI path" "core entered from hvboot"
 expect "^guest hello: 32 MiB at host 0x[0-9a-f]+, 1 vCPU pinned to cpu0, multiboot entry" "guest placed"
 expect "^\[hello\] ok: VMXON raises #UD" "guest checks ran"
