@@ -4,7 +4,8 @@
 #   make run        build and boot the default configuration (best emulator)
 #   make test       unit tests (host, ASan/UBSan), static checks of the tree
 #                   (tests/checks/), short fuzz runs and emulator boots
-#   make bench      boot time per boot path, exit costs, scheduling on one CPU
+#   make bench      boot time per boot path, exit costs, scheduling on one CPU,
+#                   Linux to power-off natively and as a guest
 #   make usb        GPT disk image for a USB stick (build/hv-usb.img)
 #   make iso        GRUB rescue ISO for BIOS and UEFI (build/hv.iso)
 
@@ -83,7 +84,7 @@ test: deps
 	tests/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all linux
 	scripts/bench.sh
 
 clean:
