@@ -43,4 +43,5 @@ expect_checks() {
         expect "^\[linux\] linux-init: cpu $k workload ok$" "workload ran on vCPU $k"
     done
     reject "workload FAILED" "no workload failed"
+    reject "^\[linux\] .*(Segmentation fault|segfault at|Illegal instruction|Bus error)" "no user process crashed"
 }
