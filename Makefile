@@ -1,7 +1,7 @@
 # Top-level build. `make` builds everything; see README.md for the rest.
 #
 #   make            core image, UEFI loader, GRUB ISO, USB image
-#   make run        build and boot the default configuration (best emulator)
+#   make run        build and boot the demo machine (best emulator), console here
 #   make test       unit tests (host, ASan/UBSan), static checks of the tree
 #                   (tests/checks/), short fuzz runs and emulator boots
 #   make bench      boot time per boot path, exit costs, scheduling on one CPU,
@@ -75,9 +75,11 @@ include tests/linux/linux.mk
 deps:
 	@scripts/deps.sh
 
+# The demo machine (configs/demo.cfg): a Linux guest and a test guest; the
+# console in the terminal (scripts/run.sh says how to use it).
 run: deps
-	@$(MAKE) --no-print-directory all
-	scripts/run.sh
+	@$(MAKE) --no-print-directory all linux
+	@scripts/run.sh
 
 test: deps
 	@$(MAKE) --no-print-directory all unit fuzz-build linux

@@ -5,7 +5,7 @@
 #   scripts/boot.sh --emulator bochs|qemu-kvm|qemu-tcg --firmware bios|uefi
 #                   [--cpus N] [--megs M] [--timeout S] [--log FILE] [--quiet]
 #                   [--iso ISO] [--disk IMG] [--qemu-args "..."]
-#                   [--serial-script SCRIPT]
+#                   [--serial-script SCRIPT | --interactive]
 #
 # Exit status: the emulator's, except that a clean end is 0: an ACPI
 # power-off, the core's test exit with status 0 (QEMU's isa-debug-exit,
@@ -17,10 +17,15 @@
 # the log and runs SCRIPT on the console (expect/send/sleep/timeout lines;
 # see that file). If the emulator's result is success but the script
 # failed, the exit status is 3 and the script's error is printed.
+#
+# --interactive: COM1 goes to a TCP socket too, and scripts/serial-term.py
+# connects it to this terminal (raw: keys go to the machine as typed, the
+# log file still fills). Ctrl-a x quits: the emulator is stopped and the
+# exit status is 0. --timeout 0 means no time-out.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 emu=bochs fw=bios cpus=1 megs=512 timeout=120 log="" quiet=0 iso="" disk="" qargs=""
-sscript=""
+sscript="" interactive=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --emulator) emu=$2; shift ;;
@@ -33,6 +38,7 @@ while [ $# -gt 0 ]; do
     --disk) disk=$2; shift ;;
     --qemu-args) qargs=$2; shift ;;
     --serial-script) sscript=$2; shift ;;
+    --interactive) interactive=1 ;;
     --quiet) quiet=1 ;;
     *) echo "boot.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -42,14 +48,32 @@ done
 if [ -n "$sscript" ] && [ ! -f "$sscript" ]; then
     echo "boot.sh: serial script $sscript: no such file" >&2; exit 2
 fi
+if [ -n "$sscript" ] && [ $interactive = 1 ]; then
+    echo "boot.sh: --serial-script and --interactive exclude each other" >&2; exit 2
+fi
 
 # run CMD...: the emulator under the timeout. A machine that halts for good
 # ("power: halted", e.g. on_idle = halt or no way to power off) is ended
 # here, since no emulator notices a halted machine: exit status 0.
+# With --interactive, the emulator is ended too once serial-term.py has
+# quit (Ctrl-a x): exit status 0.
 run() {
     timeout "$timeout" "$@" &
     local pid=$!
     while kill -0 $pid 2>/dev/null; do
+        if [ $interactive = 1 ] && [ -n "$sepid" ] && ! kill -0 "$sepid" 2>/dev/null; then
+            # 0: the emulator closed the line (it is ending by itself);
+            # 10: Ctrl-a x; else it never connected.
+            wait "$sepid"
+            local trc=$?
+            sepid=""
+            if [ $trc != 0 ]; then
+                kill $pid 2>/dev/null
+                wait $pid 2>/dev/null
+                [ $trc = 10 ] && { quit=1; return 0; }
+                return 2
+            fi
+        fi
         if grep -q "^power: halted" "$log" 2>/dev/null; then
             sleep 0.5
             kill $pid 2>/dev/null
@@ -79,14 +103,14 @@ serial_done() {
         echo "serial-expect.py still running 5 s after the emulator ended (never connected?); killed (status $src)" >"$work/serial.err"
     fi
 }
-halted=0 src=0
+halted=0 src=0 quit=0
 work=$(mktemp -d /tmp/hv-boot.XXXXXX)
 tailpid="" sepid=""
 trap 'kill $tailpid $sepid 2>/dev/null; rm -rf "$work"' EXIT
 : > "$log"
 
-# Show the console live unless --quiet.
-if [ $quiet = 0 ]; then
+# Show the console live unless --quiet (serial-term.py shows it itself).
+if [ $quiet = 0 ] && [ $interactive = 0 ]; then
     tail -n +1 -F "$log" 2>/dev/null &
     tailpid=$!
 fi
@@ -115,6 +139,20 @@ if [ -n "$sscript" ]; then
         cat "$work/serial.err" >&2
         exit 2
     fi
+    port=$(cat "$work/port")
+    serial_bochs="com1: enabled=1, mode=socket-client, dev=127.0.0.1:$port"
+    serial_qemu="tcp:127.0.0.1:$port"
+fi
+# Interactive: the same, with serial-term.py on this terminal.
+if [ $interactive = 1 ]; then
+    # <&0: a background job's stdin would be /dev/null otherwise.
+    python3 "$here/serial-term.py" --listen 0 --port-file "$work/port" --log "$log" <&0 &
+    sepid=$!
+    for _ in $(seq 200); do
+        [ -s "$work/port" ] || ! kill -0 $sepid 2>/dev/null && break
+        sleep 0.05
+    done
+    [ -s "$work/port" ] || { echo "boot.sh: serial-term.py did not start" >&2; exit 2; }
     port=$(cat "$work/port")
     serial_bochs="com1: enabled=1, mode=socket-client, dev=127.0.0.1:$port"
     serial_qemu="tcp:127.0.0.1:$port"
@@ -205,6 +243,11 @@ qemu-kvm|qemu-tcg)
     echo "boot.sh: unknown emulator $emu" >&2; exit 2 ;;
 esac
 [ $halted = 1 ] && rc=0
+if [ $interactive = 1 ]; then
+    # Ctrl-a x (serial-term.py says so) is a normal end of a session.
+    [ $quit = 1 ] && rc=0
+    src=0
+fi
 if [ $src != 0 ]; then
     echo "boot.sh: serial script $sscript failed:" >&2
     cat "$work/serial.err" >&2
