@@ -9,6 +9,7 @@
 #include <hv/guest.h>
 #include <arch/cpu.h>
 #include <arch/cpuid_policy.h>
+#include <arch/fpu.h>
 #include <arch/vmcs.h>
 #include <arch/tsc.h>
 
@@ -37,8 +38,10 @@ enum exit_action exit_cpuid(struct vcpu *v)
     }
     if (need & CPUID_IN_CR4)
         ctx.cr4 = vcpu_cr4(v);
-    if (need & CPUID_IN_XCR0)
+    if (need & CPUID_IN_XCR0) {
         ctx.xcr0 = v->state.xcr0;
+        ctx.xsavec = fpu_info()->xsavec;
+    }
     if (need & CPUID_IN_PROC2)
         ctx.proc2 = vmcs_read32(VMCS_PROC2_CTLS);
     if (need & CPUID_IN_CLOCKS) {

@@ -60,6 +60,7 @@
 /* Leaf 0xd subleaf 1: XSAVEOPT, XSAVEC, XGETBV with ECX = 1. Hidden:
  * XSAVES (3, IA32_XSS is not virtualized), XFD (4). */
 #define LD1_EAX_KEEP (BIT(0) | BIT(1) | BIT(2))
+#define LD1_EAX_XSAVEC BIT(1)           /* kept only where it works (cpuid_ctx) */
 #define XSAVE_LEGACY_AND_HEADER 576     /* SDM Vol. 1 13.4.1, 13.4.2 */
 #define XSAVE_COMP_ALIGNED      BIT(1)  /* 0xd.i ECX: 64-byte aligned when compacted */
 
@@ -176,8 +177,11 @@ static NOINLINE struct cpuid_leaf leafd(const struct cpuid_ctx *c, uint32_t sub,
         return (struct cpuid_leaf){ (uint32_t)supported, xsave_size(c, c->xcr0, false),
                                     xsave_size(c, supported, false), 0 };
     if (sub == 1)
-        /* No IA32_XSS for the guest: XCR0 alone, compacted (XSAVEC). */
-        return (struct cpuid_leaf){ r.eax & (uint32_t)LD1_EAX_KEEP,
+        /* No IA32_XSS for the guest: XCR0 alone, compacted (XSAVEC).
+         * An XSAVEC that misplaces components (Bochs 2.7: include/arch/
+         * fpu.h) is hidden: guests then save with XSAVEOPT or XSAVE. */
+        return (struct cpuid_leaf){ r.eax & (uint32_t)LD1_EAX_KEEP &
+                                        ~(c->xsavec ? 0u : (uint32_t)LD1_EAX_XSAVEC),
                                     xsave_size(c, c->xcr0, true), 0, 0 };
     if (sub < 63 && (supported & BIT(sub)))
         return (struct cpuid_leaf){ r.eax, r.ebx, r.ecx & (uint32_t)XSAVE_COMP_ALIGNED, 0 };

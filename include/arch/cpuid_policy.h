@@ -41,6 +41,8 @@ struct cpuid_ctx {
     bool apic_enabled;          /* IA32_APIC_BASE.EN (bit 11) */
     uint64_t cr4;               /* the guest's CR4 (OSXSAVE, bit 18) */
     uint64_t xcr0;              /* the guest's XCR0 */
+    bool xsavec;                /* the CPU's XSAVEC writes the SDM's compacted
+                                 * format (arch/x86/fpu.c checks it): else hidden */
     uint32_t proc2;             /* its secondary processor-based VM-execution controls */
     uint32_t tsc_khz, bus_khz;  /* TSC and local APIC bus clock (0x15, 0x16, 0x40000010) */
 };
@@ -55,7 +57,7 @@ struct cpuid_ctx {
  *   3. cpuid_policy(c, leaf, subleaf, r) turns *r into the guest's. */
 #define CPUID_IN_VCPU    BIT(0)         /* vcpus, apic_id, apic_enabled */
 #define CPUID_IN_CR4     BIT(1)
-#define CPUID_IN_XCR0    BIT(2)
+#define CPUID_IN_XCR0    BIT(2)         /* xcr0, xsavec */
 #define CPUID_IN_PROC2   BIT(3)
 #define CPUID_IN_CLOCKS  BIT(4)         /* tsc_khz, bus_khz */
 

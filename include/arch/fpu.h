@@ -34,11 +34,31 @@
  * AMX's two together, nothing the CPU does not support. */
 bool xcr0_valid(uint64_t val, uint64_t supported);
 
+/* The XSAVEC check of fpu_cpu_init(): XSAVEC (RFBM = x87|SSE|AVX) saved
+ * `img` while the AVX component (YMM0-15's upper halves, 256 bytes) held
+ * `avx`. The compacted format (SDM Vol. 1 13.4.3) puts that component,
+ * the first one above SSE, right after the legacy area and the header at
+ * XSAVE_COMPACT_BASE, with XSTATE_BV and XCOMP_BV saying so. Bochs 2.7's
+ * XSAVEC puts it at 416 (after the 256 bytes of XMM registers at 160),
+ * so an XRSTOR of its image loads other bytes: a guest kernel that saves
+ * its tasks with XSAVEC (Linux 5.19+ does when XSAVES is absent) then
+ * loses their AVX and AVX-512 registers at every context switch.
+ * xsavec_avx_offset: where the first 32 AVX bytes are (XSAVE_COMPACT_BASE
+ * when right), -1 when nowhere. Pure. */
+#define XSAVE_COMPACT_BASE  576
+#define XSAVE_AVX_SIZE      256
+#define XSAVEC_PROBE_SIZE   (XSAVE_COMPACT_BASE + XSAVE_AVX_SIZE)
+int xsavec_avx_offset(const uint8_t img[XSAVEC_PROBE_SIZE], const uint8_t avx[XSAVE_AVX_SIZE]);
+bool xsavec_image_ok(const uint8_t img[XSAVEC_PROBE_SIZE], const uint8_t avx[XSAVE_AVX_SIZE]);
+
 /* Hardware side (arch/x86/fpu.c). */
 struct fpu_info {
     bool xsave;             /* XSAVE/XRSTOR and XCR0; else FXSAVE/FXRSTOR */
     uint64_t mask;          /* every user component this CPU supports */
     uint32_t size;          /* bytes of a save area for all of them */
+    bool xsavec;            /* XSAVEC present and writing the SDM's compacted
+                             * layout (xsavec_image_ok): else hidden from guests */
+    int xsavec_avx_at;      /* where the check found the AVX bytes (-1: nowhere) */
 };
 /* On every CPU at bring-up: CR4.OSFXSR and CR4.OSXSAVE for the
  * hypervisor, so that it may save guest state and execute XSETBV. */

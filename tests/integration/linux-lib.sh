@@ -39,6 +39,8 @@ expect_checks() {
     expect "^\[linux\] linux-init: cpuinfo flags same on $n CPUs$" "the same CPU flags on every vCPU"
     expect "^\[linux\] linux-init: dmesg clean$" "dmesg: no WARNING, BUG, Oops, panic, APIC error, TSC unstable, nobody cared"
     reject "^\[linux\] linux-init: dmesg BAD" "no bad dmesg line"
+    expect "^\[linux\] linux-init: xstate: kept AVX-512 \(k1, zmm16, ymm2, xmm8\) over 1000 yields" \
+        "a task's AVX-512, AVX and SSE registers survive context switches"
     for k in $(seq 0 $((n - 1))); do
         expect "^\[linux\] linux-init: cpu $k workload ok$" "workload ran on vCPU $k"
     done

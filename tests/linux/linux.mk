@@ -3,7 +3,8 @@
 #   make linux            all of the below, in $(LINUX_DIR)
 #   make linux-kernel     bzImage (Debian 12's kernel, unmodified), vmlinux
 #                         (the ELF inside it, stripped, for PVH) and version
-#   make linux-initramfs  initramfs.cpio.gz: a static busybox and tests/linux/init
+#   make linux-initramfs  initramfs.cpio.gz: a static busybox, tests/linux/init
+#                         and xstate-check (tests/linux/xstate-check.c)
 #
 # The kernel is the package linux-image-$(LINUX_VERSION)-amd64; by default
 # the one Debian's linux-image-amd64 depends on today (`apt-cache depends
@@ -40,7 +41,16 @@ $(LINUX_VMLINUX): $(LINUX_BZIMAGE) scripts/linux-extract.sh
 LINUX_MODULES := $(LINUX_DIR)/modules/pvpanic.ko $(LINUX_DIR)/modules/pvpanic-mmio.ko
 $(LINUX_MODULES): $(LINUX_BZIMAGE)
 
-$(LINUX_INITRAMFS): tests/linux/init tests/linux/mkinitramfs.py $(wildcard /bin/busybox) $(LINUX_MODULES)
+# The vector-register check /init runs: static, no C library.
+LINUX_XSTATE := $(LINUX_DIR)/xstate-check
+$(LINUX_XSTATE): tests/linux/xstate-check.c
+	@mkdir -p $(dir $@)
+	@$(CC) -O1 -fno-tree-vectorize -static -nostdlib -fno-stack-protector -fno-builtin \
+	    -fno-pie -no-pie -Wall -Wextra -Werror -o $@ $<
+
+$(LINUX_INITRAMFS): tests/linux/init tests/linux/mkinitramfs.py $(wildcard /bin/busybox) $(LINUX_MODULES) \
+		$(LINUX_XSTATE)
 	@mkdir -p $(dir $@)
 	@python3 tests/linux/mkinitramfs.py --busybox /bin/busybox --init tests/linux/init \
-	    $(foreach m,$(LINUX_MODULES),--file $(m):lib/modules/$(notdir $(m))) -o $@
+	    $(foreach m,$(LINUX_MODULES),--file $(m):lib/modules/$(notdir $(m))) \
+	    --file $(LINUX_XSTATE):bin/xstate-check -o $@

@@ -133,7 +133,7 @@ def main():
         extra_dirs_written = set(extra_dirs)
         dirs |= extra_dirs_written
         extra_dirs.clear()
-        c.file(dest, data, 0o644)
+        c.file(dest, data, 0o755 if os.access(src, os.X_OK) else 0o644)
     archive = c.trailer()
 
     tmp = a.output + ".tmp"

@@ -84,7 +84,7 @@ static struct cpuid_ctx ctx(void)
     host_calls = 0;
     return (struct cpuid_ctx){
         .host = fake_host, .vcpus = 1, .apic_id = 0, .apic_enabled = true,
-        .cr4 = 0, .xcr0 = 1,
+        .cr4 = 0, .xcr0 = 1, .xsavec = true,
         .proc2 = VMX_PROC2_ENABLE_RDTSCP | VMX_PROC2_ENABLE_INVPCID | VMX_PROC2_ENABLE_XSAVES,
         .tsc_khz = 2100000, .bus_khz = 100000,
     };
@@ -104,8 +104,10 @@ static struct cpuid_leaf answer(const struct cpuid_ctx *c, uint32_t leaf, uint32
     }
     if (!(need & CPUID_IN_CR4))
         k.cr4 = ~0ULL;
-    if (!(need & CPUID_IN_XCR0))
+    if (!(need & CPUID_IN_XCR0)) {
         k.xcr0 = ~0ULL;
+        k.xsavec = !k.xsavec;
+    }
     if (!(need & CPUID_IN_PROC2))
         k.proc2 = ~0u;
     if (!(need & CPUID_IN_CLOCKS))
@@ -342,6 +344,12 @@ static void test_leafd_xsave(void **state)
     assert_leaf(answer(&c, 0xd, 1), 0x7, 576, 0, 0);
     c.xcr0 = 0xe7;
     assert_leaf(answer(&c, 0xd, 1), 0x7, 576 + 256 + 64 + 512 + 1024, 0, 0);
+
+    /* An XSAVEC that writes another layout than the SDM's (Bochs 2.7):
+     * hidden, XSAVEOPT and XGETBV1 kept, the compacted size still given. */
+    c.xsavec = false;
+    assert_leaf(answer(&c, 0xd, 1), 0x5, 576 + 256 + 64 + 512 + 1024, 0, 0);
+    c.xsavec = true;
 
     /* Compacted: a component with the alignment flag starts on 64 bytes. */
     xcomp[5].eax = 8;
