@@ -191,17 +191,19 @@ bool schedule_start_guest(struct guest *g)
         placed = attach(v, pc, rdtsc());
     }
     spin_unlock_irqrestore(&sched_lock, f);
+    /* None of these goes away by re-creating the guest: refused, not
+     * restarted (on_stop = restart would wait for a CPU for ever). */
     if (pc && !placed) {
-        g->state = GUEST_CREATED;           /* so that guest_stop records it */
-        guest_stop(g, 255, "its boot vCPU could not be placed on cpu%u", pc->index);
+        g->state = GUEST_CREATED;           /* so that guest_refuse records it */
+        guest_refuse(g, "its boot vCPU could not be placed on cpu%u", pc->index);
         return false;
     }
     if (!pc && v->sv.pinned_cpu >= 0) {
         struct percpu *p = percpu_get(v->sv.pinned_cpu);
-        guest_stop(g, 255, "cpu%d is not in VMX root operation: %s", v->sv.pinned_cpu,
-                   p->state != CPU_ONLINE ? "it is not online" : p->vmx.reason);
+        guest_refuse(g, "cpu%d is not in VMX root operation: %s", v->sv.pinned_cpu,
+                     p->state != CPU_ONLINE ? "it is not online" : p->vmx.reason);
     } else if (!pc) {
-        guest_stop(g, 255, "no CPU in VMX root operation to run it on");
+        guest_refuse(g, "no CPU in VMX root operation to run it on");
     }
     return pc != NULL;
 }

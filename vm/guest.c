@@ -26,31 +26,43 @@ static void kick_cpus(struct guest *g)
         cpu_kick(percpu_get(0));
 }
 
-void guest_stop(struct guest *g, int status, const char *fmt, ...)
+static void stop(struct guest *g, int status, bool may_restart, const char *fmt, va_list ap)
 {
-    va_list ap;
-
     uint64_t f = spin_lock_irqsave(&g->lock);
     if (g->state == GUEST_STOPPED || g->state == GUEST_RESTARTING) {
         spin_unlock_irqrestore(&g->lock, f);
         return;
     }
     guest_log_flush(g);
-    va_start(ap, fmt);
     hv_vsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
-    va_end(ap);
     g->stop_status = status;
     /* on_stop = restart re-creates a guest that ended badly (non-zero
      * status: a crash, a fault, a failure it reported); status 0 is a
      * clean end. Not "stopped" to the rest of the machine while a restart
      * follows: on_idle must not power off in between. */
-    bool again = status != 0 && g->cfg && g->cfg->on_stop == ON_STOP_RESTART &&
+    bool again = may_restart && status != 0 && g->cfg && g->cfg->on_stop == ON_STOP_RESTART &&
                  g->instance - g->reboots <= GUEST_RESTART_LIMIT;
     g->state = again ? GUEST_RESTARTING : GUEST_STOPPED;
     spin_unlock_irqrestore(&g->lock, f);
     kprintf("guest %s stopped: %s (status %d)\n", g->name, g->stop_reason, status);
     guest_print_exits(g);
     kick_cpus(g);
+}
+
+void guest_stop(struct guest *g, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    stop(g, status, true, fmt, ap);
+    va_end(ap);
+}
+
+void guest_refuse(struct guest *g, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    stop(g, 255, false, fmt, ap);
+    va_end(ap);
 }
 
 void guest_reboot(struct guest *g, const char *fmt, ...)

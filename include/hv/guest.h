@@ -105,6 +105,10 @@ static inline struct vcpu *guest_timer_vcpu(const struct guest *g)
 /* Stop the guest: prints "guest NAME stopped: REASON (status N)" and
  * kicks the CPUs its vCPUs are on, whose run loops let them go. */
 void guest_stop(struct guest *g, int status, const char *fmt, ...) __printf(3, 4);
+/* Stop it with status 255 for something re-creating it cannot change (no
+ * CPU it may run on is in VMX root operation): as guest_stop, but never
+ * restarted by on_stop = restart, which would wait for a CPU for ever. */
+void guest_refuse(struct guest *g, const char *fmt, ...) __printf(2, 3);
 /* A reset the guest asked for (the reset control register at 0xcf9, which
  * is also its ACPI reset register, or the keyboard controller's reset
  * pulse; `fmt` says which): prints "guest NAME: reboot requested (WHY)"
