@@ -3,8 +3,8 @@
  * the CPU reports them, checked against a measurement with a fixed-rate
  * clock, the ACPI PM timer (3.579545 MHz) or the HPET: two windows of
  * CAL_MS each, and arch/x86/tsc_pick.c decides which rate to believe.
- * Without a CPUID rate the measurement is the rate, PIT channel 2
- * (1.193182 MHz) being the last resort.
+ * Without either, PIT channel 2 (1.193182 MHz) is the reference. Without
+ * a CPUID rate the measurement is the rate.
  */
 #include <arch/tsc.h>
 #include <arch/cpu.h>
@@ -85,6 +85,10 @@ static uint64_t with_pit(void)
     outb(0x42, count & 0xff);
     outb(0x42, count >> 8);
     uint64_t t0 = rdtsc(), spins = 0;
+    /* OUT2 is low while the count runs: high at once means no PIT answers
+     * there (a machine without legacy devices reads 0xff). */
+    if (inb(0x61) & 0x20)
+        return 0;
     while (!(inb(0x61) & 0x20))
         if (++spins > 100000000)
             return 0;
@@ -109,9 +113,15 @@ void tsc_init(const struct acpi_info *acpi)
         for (unsigned i = 0; i < 2; i++)
             in.measured_hz[i] = with_hpet(acpi->hpet.address);
     }
-    if (!in.cpuid_hz && !in.measured_hz[0] && !in.measured_hz[1]) {
+    if (!in.measured_hz[0] && !in.measured_hz[1]) {
+        /* Neither (firmware without ACPI tables, e.g. OVMF in Bochs, or a
+         * table without the timer): PIT channel 2, twice as well, so that
+         * a CPUID rate that is wrong is caught here too (Bochs's CPUID
+         * says 3.5 GHz for a 50 MHz TSC; a guest told 3.5 GHz sees its
+         * clock run 70 times slow and reports soft lockups). */
         in.clock = "PIT";
-        in.measured_hz[0] = with_pit();
+        for (unsigned i = 0; i < 2; i++)
+            in.measured_hz[i] = with_pit();
     }
     hz = tsc_pick(&in, line, sizeof(line));
     kprintf("%s\n", line);

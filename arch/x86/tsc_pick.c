@@ -65,8 +65,8 @@ uint64_t tsc_pick(const struct tsc_inputs *in, char *line, size_t len)
         return 0;
     }
     if (!m) {
-        hv_snprintf(line, len, "tsc: %s (%s; not checked: no ACPI PM timer or HPET to measure "
-                    "it against)", cs, csrc);
+        hv_snprintf(line, len, "tsc: %s (%s; not checked: no ACPI PM timer, HPET or PIT to "
+                    "measure it against)", cs, csrc);
         return c;
     }
     if (!c) {

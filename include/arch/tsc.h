@@ -7,9 +7,10 @@
 struct acpi_info;
 
 /* Determine the TSC frequency: CPUID 0x15/0x16, cross-checked against
- * the ACPI PM timer or the HPET (the measured rate wins when they differ
- * by more than TSC_AGREE_PERCENT); without a CPUID rate, measured against
- * the PM timer, the HPET or the PIT. Logs one "tsc:" line saying which. */
+ * the ACPI PM timer, else the HPET, else PIT channel 2 (the measured rate
+ * wins when two measurements agree and differ from CPUID by more than
+ * TSC_AGREE_PERCENT); without a CPUID rate, the measurement. Logs one
+ * "tsc:" line saying which. */
 void tsc_init(const struct acpi_info *acpi);
 uint64_t tsc_hz(void);
 void udelay(uint64_t us);

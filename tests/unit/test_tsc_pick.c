@@ -95,8 +95,20 @@ static void test_no_measurement(void **state)
     char line[200];
     struct tsc_inputs in = { .cpuid_hz = MHZ(2400), .cpuid_source = "CPUID 0x15" };
     assert_int_equal(tsc_pick(&in, line, sizeof(line)), MHZ(2400));
-    assert_string_equal(line, "tsc: 2400.000 MHz (CPUID 0x15; not checked: no ACPI PM timer or "
-                              "HPET to measure it against)");
+    assert_string_equal(line, "tsc: 2400.000 MHz (CPUID 0x15; not checked: no ACPI PM timer, "
+                              "HPET or PIT to measure it against)");
+}
+
+/* Bochs with OVMF: no ACPI tables, so PIT channel 2 measures; CPUID 0x16's
+ * 3.5 GHz loses to two agreeing 50 MHz measurements. */
+static void test_pit_overrides_cpuid(void **state)
+{
+    (void)state;
+    char line[200];
+    struct tsc_inputs in = { .cpuid_hz = MHZ(3500), .cpuid_source = "CPUID 0x16",
+                             .measured_hz = { 50001200, 49998900 }, .clock = "PIT" };
+    assert_int_equal(tsc_pick(&in, line, sizeof(line)), MHZ(50));
+    assert_non_null(strstr(line, "tsc: 50.000 MHz (measured with the PIT"));
 }
 
 static void test_no_cpuid(void **state)
@@ -158,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_one_measurement),
         cmocka_unit_test(test_no_measurement),
         cmocka_unit_test(test_no_cpuid),
+        cmocka_unit_test(test_pit_overrides_cpuid),
         cmocka_unit_test(test_nothing),
         cmocka_unit_test(test_rounding),
         cmocka_unit_test(test_mean_no_overflow),
