@@ -68,9 +68,9 @@ static bool deliver(void *ctx, uint64_t rte)
             break;
         default:
             /* SMI: there is no SMM here. INIT: a guest's reset of its own
-             * vCPUs goes through its local APICs. ExtINT: the 8259 would
-             * supply the vector, and ours raises none (dm/vpic.c); Linux
-             * routes nothing that way once its I/O APIC is set up. */
+             * vCPUs goes through its local APICs. ExtINT: not wired
+             * through the I/O APIC; the 8259 reaches the boot vCPU at its
+             * LINT0 (dm/vpic.c), the virtual wire Linux and BIOSes use. */
             return false;
         }
     }
@@ -137,6 +137,7 @@ static struct vioapic *find(struct guest *g)
 
 void dm_irq_set(struct guest *g, unsigned isa_irq, bool level_high)
 {
+    vpic_set_line(g, isa_irq, level_high);
     int pin = ioapic_isa_pin(isa_irq);
     struct vioapic *a = pin >= 0 ? find(g) : NULL;
     if (!a)
@@ -148,6 +149,7 @@ void dm_irq_set(struct guest *g, unsigned isa_irq, bool level_high)
 
 void dm_irq_pulse(struct guest *g, unsigned isa_irq)
 {
+    vpic_pulse(g, isa_irq);
     int pin = ioapic_isa_pin(isa_irq);
     struct vioapic *a = pin >= 0 ? find(g) : NULL;
     if (!a)

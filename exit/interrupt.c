@@ -87,20 +87,46 @@ static bool inject_nmi(struct vcpu *v)
     return true;
 }
 
-/* The highest pending interrupt, or the window to wait for one. */
+static bool can_take_interrupt(void)
+{
+    return (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+           !(vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) &
+             (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+static void inject_vector(struct vcpu *v, uint8_t vec)
+{
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | vec);
+    vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
+}
+
+/* The highest pending interrupt, or the window to wait for one. The
+ * 8259's INT, where the local APIC lets it through LINT0, comes first:
+ * it is not subject to the APIC's priorities (SDM Vol. 3A 11.5.1,
+ * ExtINT), and its vector is read from the 8259 only when the guest
+ * takes it (the INTA cycles, dm_pic_ack). */
 static void inject_interrupt(struct vcpu *v)
 {
     struct vlapic *l = &v->lapic;
-    int vec = vlapic_pending(l);
     bool want_window = false;
+    if (v->extint && vlapic_accepts_extint(l)) {
+        if (can_take_interrupt()) {
+            int vec = dm_pic_ack(v->guest);
+            if (vec >= 0) {
+                inject_vector(v, (uint8_t)vec);
+                set_proc_ctl(v, VMX_PROC_INTR_WINDOW_EXITING, false);
+                return;
+            }
+        } else {
+            set_proc_ctl(v, VMX_PROC_INTR_WINDOW_EXITING, true);
+            return;
+        }
+    }
+    int vec = vlapic_pending(l);
     if (vec >= 0) {
-        bool can = (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
-                   !(vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) &
-                     (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-        if (can) {
-            vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
+        if (can_take_interrupt()) {
+            inject_vector(v, (uint8_t)vec);
             vlapic_accept(l, vec);
-            vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
         } else {
             want_window = true;
         }

@@ -280,7 +280,8 @@ static bool guest_is_stuck(const struct guest *g)
             continue;
         if (t->sv.state != SV_BLOCKED || t->posted_nmi || (t->requests & VCPU_REQ_INIT))
             return false;
-        if (!t->halt_irq_off && (t->lapic.timer_deadline || t->posted_any || g->dm_deadline))
+        if (!t->halt_irq_off && (t->lapic.timer_deadline || t->posted_any || t->extint ||
+                                 g->dm_deadline))
             return false;
     }
     return true;

@@ -121,6 +121,13 @@ void vcpu_post_nmi(struct vcpu *t)
     vcpu_kick(t);
 }
 
+void vcpu_set_extint(struct vcpu *t, bool asserted)
+{
+    uint32_t was = __atomic_exchange_n(&t->extint, asserted ? 1u : 0u, __ATOMIC_ACQ_REL);
+    if (asserted && !was)
+        vcpu_kick(t);
+}
+
 /* Exit-qualification register number -> slot in struct guest_regs (RSP
  * lives in the VMCS). */
 static const uint8_t gpr_slot[16] = { 0, 2, 3, 1, 0xff, 6, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14 };

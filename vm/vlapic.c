@@ -123,6 +123,19 @@ int vlapic_pending(const struct vlapic *l)
     return v;
 }
 
+#define LVT_DELIVERY_MODE   (7u << 8)
+#define LVT_MODE_EXTINT     (7u << 8)
+
+bool vlapic_accepts_extint(const struct vlapic *l)
+{
+    if (!l->hw_enabled)
+        return true;
+    if (!(l->svr & VLAPIC_SVR_ENABLE))
+        return false;
+    uint32_t lint0 = l->lvt[VLAPIC_LVT_LINT0];
+    return !(lint0 & VLAPIC_LVT_MASKED) && (lint0 & LVT_DELIVERY_MODE) == LVT_MODE_EXTINT;
+}
+
 void vlapic_accept(struct vlapic *l, int vector)
 {
     if (vector < 0 || vector > 255)

@@ -161,6 +161,8 @@ bool vlapic_has_event(struct vcpu *v, uint64_t now)
 {
     if (v->posted_any || v->posted_nmi || (v->requests & VCPU_REQ_INIT))
         return true;
+    if (v->extint && vlapic_accepts_extint(&v->lapic))
+        return true;
     vlapic_timer_update(&v->lapic, now);
     return vlapic_pending(&v->lapic) >= 0;
 }

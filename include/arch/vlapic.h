@@ -106,6 +106,12 @@ uint64_t vlapic_get_tsc_deadline(const struct vlapic *l);
 void vlapic_timer_update(struct vlapic *l, uint64_t now);
 /* Highest-priority pending vector that can be delivered (IRR above PPR, SDM 11.8.3.1), or -1. Requires software-enabled APIC (SVR bit 8) and hw_enabled. */
 int vlapic_pending(const struct vlapic *l);
+/* Does an interrupt from the 8259 (INTR, ExtINT) reach the processor?
+ * With the APIC globally disabled (IA32_APIC_BASE.EN = 0) LINT0 is the
+ * INTR pin of a processor without an APIC (SDM Vol. 3A 11.4.3); else only
+ * through LINT0 programmed ExtINT and unmasked (11.5.1; a software-
+ * disabled APIC masks every LVT entry, 11.4.7.2). */
+bool vlapic_accepts_extint(const struct vlapic *l);
 /* The vector was injected: move it from IRR to ISR. */
 void vlapic_accept(struct vlapic *l, int vector);
 /* Raise a fixed interrupt (e.g. from a device); vectors < 16 are illegal: set ESR bit and ignore. */

@@ -38,9 +38,18 @@ bool vuart_receive(struct guest *g, uint8_t c);
  * status v (configuration: debug_exit = PORT). */
 bool debug_exit_attach(struct guest *g, uint16_t port);
 
-/* dm/vpic.c: the 8259 pair (0x20-0x21, 0xa0-0xa1): initialisation words
- * and masks are accepted and read back; it raises no interrupt yet. */
+/* dm/vpic.c (model: dm/i8259.c, include/hv/i8259.h): the 8259A pair at
+ * 0x20-0x21 and 0xa0-0xa1 with the ELCR at 0x4d0-0x4d1, initialised as a
+ * BIOS does (vectors 0x08 and 0x70), masks clear. ISA IRQ 0-15 (dm_irq_set and
+ * dm_irq_pulse drive it beside the I/O APIC); its INT output is the boot
+ * vCPU's LINT0 (vcpu_set_extint). vpic_set_line and vpic_pulse are
+ * dm_irq_set's and dm_irq_pulse's half for it. dm_pic_ack: the
+ * interrupt acknowledge when the guest takes it (exit/interrupt.c): the
+ * vector, -1 for a guest without the pair. */
 bool vpic_attach(struct guest *g);
+void vpic_set_line(struct guest *g, unsigned isa_irq, bool high);
+void vpic_pulse(struct guest *g, unsigned isa_irq);
+int dm_pic_ack(struct guest *g);
 
 /* dm/vpvpanic.c: the pvpanic port the guest's ACPI tables describe
  * ("QEMU0001", ACPI_TABLES_PVPANIC_PORT): a kernel that panics writes
@@ -97,17 +106,19 @@ bool vioapic_attach(struct guest *g);
 /* ISA interrupt lines, through the I/O APIC pins the MADT gives them:
  * IRQ 0 is pin 2, IRQ 2 (the 8259 cascade) has none, the others are
  * their own pin; IRQ 9 (the SCI) is level-triggered, the rest edge. The
- * 8259 (dm/vpic.c) delivers nothing.
+ * same lines go to the 8259 pair (dm/vpic.c, IRQ n is its IRn), which
+ * delivers what its masks let through to the boot vCPU's LINT0.
  *  - dm_irq_set: the line's state, true = asserted (active high, as the
  *    MADT declares every ISA line). An edge pin delivers on a rising
  *    edge while unmasked; a level pin while high, unmasked and not
  *    waiting for the guest's EOI (remote IRR).
  *  - dm_irq_pulse: a rising edge and back (for edge-triggered sources
  *    like the PIT's OUT 0).
- * Nothing for IRQ 2, IRQ >= 16 or a guest without an I/O APIC. Any CPU;
- * the caller may hold its own device lock (the I/O APIC's lock is taken
- * inside it, never the other way round), which keeps its line changes
- * in order. */
+ * Nothing for IRQ 2, IRQ >= 16; nothing at the I/O APIC of a guest
+ * without one. Any CPU; the caller may hold its own device lock (the
+ * 8259's and then the I/O APIC's lock are taken inside it, one after the
+ * other, never the other way round), which keeps its line changes in
+ * order. */
 void dm_irq_set(struct guest *g, unsigned isa_irq, bool level_high);
 void dm_irq_pulse(struct guest *g, unsigned isa_irq);
 /* The guest EOI'd the level-triggered `vector` at one of its local

@@ -60,6 +60,7 @@ struct vcpu {
     volatile uint32_t posted_level[8]; /* ... of them level-triggered (set first) */
     volatile uint32_t posted_any;
     volatile uint32_t posted_nmi;
+    volatile uint32_t extint;          /* the 8259's INT at its LINT0 (boot vCPU; dm/vpic.c) */
 
     /* Exits of this vCPU per reason (last slot: out of range), counted
      * by the CPU it runs on: no atomics on the exit path. */
@@ -112,6 +113,10 @@ void vcpu_post_interrupt(struct vcpu *t, uint8_t vector);
  * (exit_level_eoi, exit/interrupt.c). */
 void vcpu_post_interrupt_level(struct vcpu *t, uint8_t vector);
 void vcpu_post_nmi(struct vcpu *t);
+/* The 8259 pair's INT output, wired to the boot vCPU's LINT0 (dm/vpic.c):
+ * asserted kicks it. The vector comes at acknowledge (exit/interrupt.c,
+ * dm_pic_ack) when its local APIC passes ExtINT (vlapic_accepts_extint). */
+void vcpu_set_extint(struct vcpu *t, bool asserted);
 
 /* General register N as numbered in exit qualifications (SDM Vol. 3C
  * table 28-3: 0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP, 5 RBP, 6 RSI, 7 RDI, 8-15). */

@@ -37,7 +37,7 @@ static inline bool vcpu_events_pending(const struct vcpu *v)
 {
     const struct vlapic *l = &v->lapic;
     if (l->timer_deadline || v->vmx.preemption_armed || v->run_until || v->posted_any ||
-        v->posted_nmi || v->guest->dm_deadline ||
+        v->posted_nmi || v->extint || v->guest->dm_deadline ||
         (v->vmx.proc_ctls & (VMX_PROC_INTR_WINDOW_EXITING | VMX_PROC_NMI_WINDOW_EXITING)))
         return true;
     uint32_t any = 0;

@@ -38,6 +38,7 @@ tr -d '\r' < "$LOG" > "$LOG.txt"
 expect "^guest linux: 256 MiB at host 0x[0-9a-f]+, 3 vCPUs shared, weight 256, PVH entry 0x" \
     "the vmlinux is started at its PVH entry"
 expect "^guest heart: 8 MiB at host 0x[0-9a-f]+, 1 vCPU pinned to cpu0" "heart pinned to CPU 0"
+expect_console_irq IO-APIC
 expect_checks 3 $((256 << 20))
 # The neighbour kept its heartbeat while Linux booted on the other CPU:
 # 100 ms ticks, at least 100 of them before Linux reached init.

@@ -38,6 +38,7 @@ expect "^tsc: 50\.000 MHz \(measured with the PIT;" "the TSC measured with the P
 expect "^guest linux: 160 MiB at host 0x[0-9a-f]+, 1 vCPU shared, weight 256, PVH entry 0x" \
     "the Linux guest placed, started at its PVH entry"
 expect_checks 1 $((160 << 20))
+expect_console_irq IO-APIC
 reject "soft lockup|clocksource.*unstable" "no soft lockup, a stable clock"
 expect "^guest linux stopped: ACPI power-off \(S5, port 0x604 = 0x3401\) \(status 0\)" \
     "Linux powered its guest off: status 0"

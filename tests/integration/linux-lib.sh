@@ -5,6 +5,8 @@
 #                         tests/linux/init) and the test guests linked in
 #   LINUX_CMDLINE         the kernel command line for emulators (docs/linux.md)
 #   expect_checks N MEM   the init's checks for N vCPUs and MEM bytes of RAM
+#   expect_console_irq CHIP  the console's IRQ 4 came, through CHIP (IO-APIC,
+#                         or XT-PIC: the 8259, with noapic)
 # `make test` builds the artifacts first (`make linux`).
 LINUX_CMDLINE="console=ttyS0,115200 quiet mitigations=off cryptomgr.notests nokaslr tsc=reliable no_timer_check"
 
@@ -46,4 +48,8 @@ expect_checks() {
     done
     reject "workload FAILED" "no workload failed"
     reject "^\[linux\] .*(Segmentation fault|segfault at|Illegal instruction|Bus error)" "no user process crashed"
+}
+
+expect_console_irq() {
+    expect "^\\[linux\\] linux-init: irq 4: [1-9][0-9]* $1$" "the console's interrupts came through the $1"
 }

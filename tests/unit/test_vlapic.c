@@ -555,6 +555,31 @@ static void test_level_tmr_eoi(void **state)
     assert_int_equal(l.esr_pending & VLAPIC_ESR_RECV_ILLEGAL_VECTOR, VLAPIC_ESR_RECV_ILLEGAL_VECTOR);
 }
 
+/* The 8259's INT through LINT0 (SDM Vol. 3A 11.4.3, 11.5.1): with the
+ * APIC globally disabled, always; else only LINT0 unmasked in ExtINT mode
+ * of a software-enabled APIC (how Linux sets up CPU 0 with noapic). */
+static void test_extint_acceptance(void **state)
+{
+    (void)state;
+    struct vlapic l;
+    vlapic_reset(&l, 0, 10);
+    l.hw_enabled = false;
+    assert_true(vlapic_accepts_extint(&l));
+    l.hw_enabled = true;
+    assert_false(vlapic_accepts_extint(&l));           /* reset: software-disabled */
+    assert_true(vlapic_write(&l, VLAPIC_REG_SVR, 0, 0x1ff));
+    assert_false(vlapic_accepts_extint(&l));           /* LINT0 still masked */
+    assert_true(vlapic_write(&l, VLAPIC_REG_LVT_LINT0, 0, 0x700));
+    assert_true(vlapic_accepts_extint(&l));
+    assert_true(vlapic_write(&l, VLAPIC_REG_LVT_LINT0, 0, 0x10700));
+    assert_false(vlapic_accepts_extint(&l));           /* masked */
+    assert_true(vlapic_write(&l, VLAPIC_REG_LVT_LINT0, 0, 0x400));
+    assert_false(vlapic_accepts_extint(&l));           /* NMI mode: not the 8259's */
+    assert_true(vlapic_write(&l, VLAPIC_REG_LVT_LINT0, 0, 0x700));
+    assert_true(vlapic_write(&l, VLAPIC_REG_SVR, 0, 0x0ff));
+    assert_false(vlapic_accepts_extint(&l));           /* software-disabled again */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -573,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_ipi_selects),
         cmocka_unit_test(test_ipi_out),
         cmocka_unit_test(test_level_tmr_eoi),
+        cmocka_unit_test(test_extint_acceptance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@ PURE_SRCS := lib/fmt.c lib/strlcpy.c config/parse.c config/guest.c config/values
 PURE_SRCS += dm/pit8254.c lib/datetime.c dm/mc146818.c
 # The I/O APIC (dm/vioapic.c) and the 16550A UART (dm/vuart.c).
 PURE_SRCS += dm/ioapic.c dm/pc16550d.c
+# The 8259A pair (dm/vpic.c).
+PURE_SRCS += dm/i8259.c
 
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
         -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) \
