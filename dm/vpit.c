@@ -73,15 +73,23 @@ static bool catch_up(struct vpit *p, uint64_t t)
 
 /* The next IRQ 0 after tick t: the next rising edge of OUT 0, no sooner
  * than VPIT_MIN_IRQ_TICKS after the last one (a one-shot edge in that
- * window comes at its end). Tells device time when it changed. Lock
+ * window comes at its end). Tells device time when it changed, against
+ * what device time holds (timer_at, which only this device writes, under
+ * this lock), not against irq_at: catch_up has already forgotten the edge
+ * it raised, so after the last edge of a one-shot count (or a control
+ * word that stops counter 0 right after an edge) irq_at and the new time
+ * are both PIT8254_NEVER while device time still holds the past one. Left
+ * there, that time is due forever: each entry of the boot vCPU arms a
+ * VMX-preemption timer of 0, which exits before the guest runs a single
+ * instruction (SDM Vol. 3C 26.5.1), and the vCPU never runs again. Lock
  * held. */
 static void reschedule(struct vpit *p, uint64_t t)
 {
     uint64_t e = pit8254_next_irq(&p->pit, t, p->last_irq, VPIT_MIN_IRQ_TICKS);
-    if (e == p->irq_at)
-        return;
+    uint64_t at = e == PIT8254_NEVER ? 0 : p->base + pit8254_tsc_of(e, tsc_hz());
     p->irq_at = e;
-    dm_timer_set(&p->dev, e == PIT8254_NEVER ? 0 : p->base + pit8254_tsc_of(e, tsc_hz()));
+    if (at != p->dev.timer_at)
+        dm_timer_set(&p->dev, at);
 }
 
 static uint8_t read_byte(struct vpit *p, unsigned port, uint64_t t)
