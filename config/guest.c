@@ -283,6 +283,7 @@ void cfg_guest_end(struct parser *p)
     }
 
     cfg_passthrough_end(p);
+    cfg_platform_ports_end(p);
     cfg_cpus_end(p);
 
     p->section = SEC_NONE;

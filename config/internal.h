@@ -110,6 +110,8 @@ bool cfg_cpus_value(struct parser *p, const char *v, size_t vn);
 bool cfg_passthrough_value(struct parser *p, const char *v, size_t vn);
 bool cfg_management_value(struct parser *p, const char *v, size_t vn);
 void cfg_passthrough_end(struct parser *p);
+/* serial and debug_exit on a port of a device every guest has. */
+void cfg_platform_ports_end(struct parser *p);
 void cfg_cpus_end(struct parser *p);
 
 #endif

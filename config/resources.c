@@ -7,6 +7,7 @@
 #include "internal.h"
 #include <hv/fmt.h>
 #include <hv/string.h>
+#include <hv/acpi_tables.h>
 
 /* Ports the hypervisor keeps for itself: passthrough_io may not hand them
  * to a guest. The 8259 pair is virtualised per guest (the core remaps the
@@ -24,6 +25,25 @@ static const struct {
     { 0xcf8, 0xcff, "PCI configuration space" },
     { 0x3f8, 0x3ff, "COM1, the operator console" },
     { 0x92, 0x92, "system control port A (fast reset)" },
+};
+
+/* The ports of the devices every guest has (dm/models.c, docs/devices.md):
+ * its UART (serial) and its test-exit port (debug_exit) may not sit on
+ * them, or the guest could not be built. */
+static const struct {
+    uint16_t first, last;
+    const char *what;
+} platform_ports[] = {
+    { 0x20, 0x21, "the master 8259" },
+    { 0x40, 0x43, "the 8254 timer" },
+    { 0x61, 0x61, "the timer's port 0x61" },
+    { 0x64, 0x64, "the keyboard controller's command port" },
+    { 0x70, 0x71, "the CMOS clock" },
+    { 0xa0, 0xa1, "the slave 8259" },
+    { 0x4d0, 0x4d1, "the 8259's edge/level control" },
+    { ACPI_TABLES_PVPANIC_PORT, ACPI_TABLES_PVPANIC_PORT, "the pvpanic port" },
+    { ACPI_TABLES_PM1A_EVT, ACPI_TABLES_PM_TMR + ACPI_TABLES_PM_TMR_LEN - 1, "the ACPI PM registers" },
+    { 0xcf8, 0xcff, "PCI configuration space" },
 };
 
 /* "port 0x80" or "ports 0x2f8-0x2ff", and the verb that goes with it. */
@@ -97,6 +117,29 @@ void cfg_passthrough_end(struct parser *p)
                               overlap_verb(r->first, r->last), g->debug_exit_port,
                               kl[GK_DEBUG_EXIT]);
         }
+    }
+}
+
+/* serial and debug_exit against the devices every guest has. */
+void cfg_platform_ports_end(struct parser *p)
+{
+    struct guest_config *g = p->guest;
+    const unsigned *kl = p->key_line;
+    char b[40];
+
+    for (size_t i = 0; i < ARRAY_SIZE(platform_ports); i++) {
+        unsigned first = platform_ports[i].first, last = platform_ports[i].last;
+        span_name(b, sizeof(b), first, last);
+        if (!(p->key_bad & BIT(GK_SERIAL)) && g->has_serial && kl[GK_SERIAL] &&
+            spans_overlap(g->serial_port, g->serial_port + CONFIG_SERIAL_PORTS - 1, first, last))
+            cfg_report_at(p, kl[GK_SERIAL], "serial: ports 0x%x-0x%x overlap %s (%s), "
+                          "a device every guest has", g->serial_port,
+                          g->serial_port + CONFIG_SERIAL_PORTS - 1, b, platform_ports[i].what);
+        if (!(p->key_bad & BIT(GK_DEBUG_EXIT)) && g->has_debug_exit &&
+            g->debug_exit_port >= first && g->debug_exit_port <= last)
+            cfg_report_at(p, kl[GK_DEBUG_EXIT], "debug_exit: port 0x%x overlaps %s (%s), "
+                          "a device every guest has", g->debug_exit_port, b,
+                          platform_ports[i].what);
     }
 }
 

@@ -1194,6 +1194,39 @@ static void test_guest_passthrough_own_devices(void **state)
         assert_false(cfg->guests[i].valid);
 }
 
+/* serial and debug_exit on the ports of the devices every guest has (the
+ * 8259, the 8254, the CMOS clock, PCI, ACPI PM, pvpanic): refused with the
+ * device named, at the key's line. */
+static void test_guest_platform_ports(void **state)
+{
+    (void)state;
+    struct hv_config *cfg = &cfgs;
+    struct errs e;
+    const char *text =
+        "[guest a]\nkernel = k\n"
+        "debug_exit = 0x61\n"                       /* 3 */
+        "[guest b]\nkernel = k\n"
+        "serial = 0x40\n"                           /* 6 */
+        "[guest c]\nkernel = k\n"
+        "debug_exit = 0x604\n"                      /* 9 */
+        "[guest d]\nkernel = k\n"
+        "serial = 0x500\n"                          /* 12: 0x500-0x507 */
+        "[guest e]\nkernel = k\n"
+        "serial = 0x2f8\ndebug_exit = 0x80\n";     /* fine */
+    assert_int_equal(parse(text, cfg, &e), 4);
+    assert_string_equal(e.msg[0], "hv.cfg:3: debug_exit: port 0x61 overlaps 0x61 (the timer's "
+                        "port 0x61), a device every guest has");
+    assert_string_equal(e.msg[1], "hv.cfg:6: serial: ports 0x40-0x47 overlap 0x40-0x43 (the 8254 "
+                        "timer), a device every guest has");
+    assert_string_equal(e.msg[2], "hv.cfg:9: debug_exit: port 0x604 overlaps 0x600-0x60b (the ACPI "
+                        "PM registers), a device every guest has");
+    assert_string_equal(e.msg[3], "hv.cfg:12: serial: ports 0x500-0x507 overlap 0x505 (the pvpanic "
+                        "port), a device every guest has");
+    for (int i = 0; i < 4; i++)
+        assert_false(cfg->guests[i].valid);
+    assert_true(cfg->guests[4].valid);
+}
+
 static void test_guest_management(void **state)
 {
     (void)state;
@@ -1370,6 +1403,7 @@ int main(void)
         cmocka_unit_test(test_guest_weight),
         cmocka_unit_test(test_guest_passthrough),
         cmocka_unit_test(test_guest_passthrough_own_devices),
+        cmocka_unit_test(test_guest_platform_ports),
         cmocka_unit_test(test_guest_passthrough_console_and_reset),
         cmocka_unit_test(test_guest_management),
         cmocka_unit_test(test_partitioned_example),
