@@ -26,13 +26,28 @@ static void kick_cpus(struct guest *g)
         cpu_kick(percpu_get(0));
 }
 
+/* The new state, once its lines are printed: the CPU that then finds
+ * every guest stopped may power the machine off (on_idle) and stop the
+ * other CPUs with an NMI, which would cut a line still being printed
+ * (test 66 lost its heartbeat guest's exit counts so). Until then the
+ * guest is `stopping` and still running to everyone else. */
+static void publish(struct guest *g, enum guest_state state)
+{
+    uint64_t f = spin_lock_irqsave(&g->lock);
+    g->state = state;
+    g->stopping = false;
+    spin_unlock_irqrestore(&g->lock, f);
+    kick_cpus(g);
+}
+
 static void stop(struct guest *g, int status, bool may_restart, const char *fmt, va_list ap)
 {
     uint64_t f = spin_lock_irqsave(&g->lock);
-    if (g->state == GUEST_STOPPED || g->state == GUEST_RESTARTING) {
+    if (g->state == GUEST_STOPPED || g->state == GUEST_RESTARTING || g->stopping) {
         spin_unlock_irqrestore(&g->lock, f);
         return;
     }
+    g->stopping = true;
     guest_log_flush(g);
     hv_vsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
     g->stop_status = status;
@@ -42,11 +57,10 @@ static void stop(struct guest *g, int status, bool may_restart, const char *fmt,
      * follows: on_idle must not power off in between. */
     bool again = may_restart && status != 0 && g->cfg && g->cfg->on_stop == ON_STOP_RESTART &&
                  g->instance - g->reboots <= GUEST_RESTART_LIMIT;
-    g->state = again ? GUEST_RESTARTING : GUEST_STOPPED;
     spin_unlock_irqrestore(&g->lock, f);
     kprintf("guest %s stopped: %s (status %d)\n", g->name, g->stop_reason, status);
     guest_print_exits(g);
-    kick_cpus(g);
+    publish(g, again ? GUEST_RESTARTING : GUEST_STOPPED);
 }
 
 void guest_stop(struct guest *g, int status, const char *fmt, ...)
@@ -74,10 +88,11 @@ void guest_reboot(struct guest *g, const char *fmt, ...)
     hv_vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     uint64_t f = spin_lock_irqsave(&g->lock);
-    if (g->state != GUEST_RUNNING) {
+    if (g->state != GUEST_RUNNING || g->stopping) {
         spin_unlock_irqrestore(&g->lock, f);
         return;
     }
+    g->stopping = true;
     guest_log_flush(g);
     hv_snprintf(g->stop_reason, sizeof(g->stop_reason), "reboot requested (%s)", why);
     g->stop_status = 0;
@@ -92,7 +107,6 @@ void guest_reboot(struct guest *g, const char *fmt, ...)
     bool again = !g->cfg || g->cfg->on_reboot == ON_REBOOT_RESTART;
     if (again)
         g->reboots++;
-    g->state = again ? GUEST_RESTARTING : GUEST_STOPPED;
     spin_unlock_irqrestore(&g->lock, f);
     if (again)
         kprintf("guest %s: reboot requested (%s); restarting it\n", g->name, why);
@@ -100,7 +114,7 @@ void guest_reboot(struct guest *g, const char *fmt, ...)
         kprintf("guest %s stopped: reboot requested (%s), on_reboot = stop (status 0)\n",
                 g->name, why);
     guest_print_exits(g);
-    kick_cpus(g);
+    publish(g, again ? GUEST_RESTARTING : GUEST_STOPPED);
 }
 
 const char *guest_state_name(const struct guest *g)

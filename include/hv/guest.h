@@ -41,6 +41,7 @@ struct guest {
     char name[GUEST_NAME_MAX];
     int index;
     volatile uint32_t state;        /* enum guest_state */
+    bool stopping;                  /* guest_stop/guest_reboot printing; state follows */
     spinlock_t lock;                /* state changes: vCPUs on several CPUs */
     uint64_t ram_size;
     uint64_t ram_hpa;               /* one contiguous host block */
