@@ -16,10 +16,12 @@
  * console (a guest owning it would read what the operator types); 0x92
  * and 0xcf9 reset the whole machine. The ACPI PM ports, known only from
  * the FADT, are checked when the guest is created (guest/lifecycle.c). */
-static const struct {
+struct named_ports {
     uint16_t first, last;
     const char *what;
-} reserved_ports[] = {
+};
+
+static const struct named_ports reserved_ports[] = {
     { 0x20, 0x21, "the master PIC" },
     { 0xa0, 0xa1, "the slave PIC" },
     { 0xcf8, 0xcff, "PCI configuration space" },
@@ -30,10 +32,7 @@ static const struct {
 /* The ports of the devices every guest has (dm/models.c, docs/devices.md):
  * its UART (serial) and its test-exit port (debug_exit) may not sit on
  * them, or the guest could not be built. */
-static const struct {
-    uint16_t first, last;
-    const char *what;
-} platform_ports[] = {
+static const struct named_ports platform_ports[] = {
     { 0x20, 0x21, "the master 8259" },
     { 0x40, 0x43, "the 8254 timer" },
     { 0x61, 0x61, "the timer's port 0x61" },

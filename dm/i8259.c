@@ -101,6 +101,15 @@ void i8259_set_line(struct i8259 *p, unsigned irq, bool high)
     sync(p);
 }
 
+void i8259_pulse(struct i8259 *p, unsigned irq)
+{
+    if (irq >= 16)
+        return;
+    bool was = p->chip[irq / 8].lines & bit(irq);
+    i8259_set_line(p, irq, true);
+    i8259_set_line(p, irq, was);
+}
+
 bool i8259_output(const struct i8259 *p)
 {
     return request(&p->chip[0]) >= 0;

@@ -115,15 +115,11 @@ void vpic_set_line(struct guest *g, unsigned isa_irq, bool high)
 void vpic_pulse(struct guest *g, unsigned isa_irq)
 {
     struct vpic *p = find(g);
-    if (!p || isa_irq >= 16)
+    if (!p)
         return;
-    /* Both edges under one hold of the lock, the line left as it was (a
-     * pulse on a line held high is no edge). */
+    /* Both edges under one hold of the lock. */
     uint64_t f = spin_lock_irqsave(&p->lock);
-    struct i8259_chip *c = &p->pic.chip[isa_irq / 8];
-    bool was = c->lines & (1u << (isa_irq & 7));
-    i8259_set_line(&p->pic, isa_irq, true);
-    i8259_set_line(&p->pic, isa_irq, was);
+    i8259_pulse(&p->pic, isa_irq);
     update(p);
     spin_unlock_irqrestore(&p->lock, f);
 }

@@ -23,7 +23,6 @@
 #define MXCSR_INIT        0x1f80
 #define FCW_INIT          0x037f
 #define CPUIDD1_XSAVEC    BIT(1)
-#define XSTATE_BV         512
 /* User components only: supervisor ones (XSS) are not given to guests. */
 #define USER_MASK         (XFEATURE_X87 | XFEATURE_SSE | XFEATURE_AVX | XFEATURE_BNDREGS | \
                            XFEATURE_BNDCSR | XFEATURE_AVX512 | XFEATURE_PKRU | \
@@ -58,7 +57,7 @@ static bool xsavec_check(int *at)
     uint64_t bv = XFEATURE_AVX;
     memcpy(probe_std + FXSAVE_FCW, &fcw, sizeof(fcw));
     memcpy(probe_std + FXSAVE_MXCSR, &mxcsr, sizeof(mxcsr));
-    memcpy(probe_std + XSTATE_BV, &bv, sizeof(bv));
+    memcpy(probe_std + XSAVE_XSTATE_BV, &bv, sizeof(bv));
     for (unsigned i = 0; i < XSAVE_AVX_SIZE; i++)
         probe_avx[i] = (uint8_t)(i * 37 + 11);
     memcpy(probe_std + XSAVE_COMPACT_BASE, probe_avx, XSAVE_AVX_SIZE);
@@ -67,7 +66,7 @@ static bool xsavec_check(int *at)
     __asm__ volatile("xrstorq (%0)" : : "r"(probe_std), "a"((uint32_t)rfbm), "d"(0u) : "memory");
     __asm__ volatile("xsavec64 (%0)" : : "r"(probe_cmp), "a"((uint32_t)rfbm), "d"(0u) : "memory");
     bv = 0;                         /* every component to its initial state */
-    memcpy(probe_std + XSTATE_BV, &bv, sizeof(bv));
+    memcpy(probe_std + XSAVE_XSTATE_BV, &bv, sizeof(bv));
     __asm__ volatile("xrstorq (%0)" : : "r"(probe_std), "a"((uint32_t)rfbm), "d"(0u) : "memory");
     fpu_set_xcr0(XFEATURE_X87);
 

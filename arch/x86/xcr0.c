@@ -19,8 +19,6 @@ bool xcr0_valid(uint64_t val, uint64_t supported)
     return true;
 }
 
-#define XSTATE_BV_OFF   512
-#define XCOMP_BV_OFF    520
 #define XCOMP_COMPACTED (1ULL << 63)
 
 static uint64_t get64(const uint8_t *p)
@@ -51,8 +49,8 @@ bool xsavec_image_ok(const uint8_t img[XSAVEC_PROBE_SIZE], const uint8_t avx[XSA
     const uint64_t rfbm = XFEATURE_X87 | XFEATURE_SSE | XFEATURE_AVX;
     /* XSTATE_BV: AVX is not in its initial state; XCOMP_BV: bit 63 and
      * RFBM (SDM Vol. 1 13.10, "XSAVEC"). */
-    if (!(get64(img + XSTATE_BV_OFF) & XFEATURE_AVX) ||
-        get64(img + XCOMP_BV_OFF) != (XCOMP_COMPACTED | rfbm))
+    if (!(get64(img + XSAVE_XSTATE_BV) & XFEATURE_AVX) ||
+        get64(img + XSAVE_XCOMP_BV) != (XCOMP_COMPACTED | rfbm))
         return false;
     for (int i = 0; i < XSAVE_AVX_SIZE; i++)
         if (img[XSAVE_COMPACT_BASE + i] != avx[i])

@@ -45,6 +45,8 @@ bool xcr0_valid(uint64_t val, uint64_t supported);
  * loses their AVX and AVX-512 registers at every context switch.
  * xsavec_avx_offset: where the first 32 AVX bytes are (XSAVE_COMPACT_BASE
  * when right), -1 when nowhere. Pure. */
+#define XSAVE_XSTATE_BV     512     /* the header's fields (SDM Vol. 1 13.4.2) */
+#define XSAVE_XCOMP_BV      520
 #define XSAVE_COMPACT_BASE  576
 #define XSAVE_AVX_SIZE      256
 #define XSAVEC_PROBE_SIZE   (XSAVE_COMPACT_BASE + XSAVE_AVX_SIZE)

@@ -53,6 +53,9 @@ void i8259_reset(struct i8259 *p);
 /* ISA IRQ line 0-15 driven high or low (IRQ 2 is the cascade: ignored).
  * Edge mode latches a rising edge in the IRR; level mode follows the line. */
 void i8259_set_line(struct i8259 *p, unsigned irq, bool high);
+/* A rising edge and back, the line left as it was (a pulse on a line
+ * held high is no edge). */
+void i8259_pulse(struct i8259 *p, unsigned irq);
 /* The master's INT output: an unmasked request above what is in service. */
 bool i8259_output(const struct i8259 *p);
 /* Interrupt acknowledge: the vector, with the IRR/ISR updates of the INTA

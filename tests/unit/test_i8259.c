@@ -28,8 +28,7 @@ static void linux_init(void)
 
 static void pulse(unsigned irq)
 {
-    i8259_set_line(&p, irq, true);
-    i8259_set_line(&p, irq, false);
+    i8259_pulse(&p, irq);
 }
 
 static void test_power_on(void **state)
@@ -207,6 +206,13 @@ static void test_edge_needs_rise(void **state)
     i8259_set_line(&p, 4, true);
     assert_true(i8259_output(&p));
     assert_int_equal(i8259_ack(&p), 0x34);
+    i8259_write(&p, 0, 0, 0x20);
+    pulse(4);                                       /* held high: a pulse is no edge */
+    assert_false(i8259_output(&p));
+    i8259_set_line(&p, 4, false);
+    pulse(4);                                       /* from low: an edge, left low */
+    assert_true(i8259_output(&p));
+    assert_int_equal(p.chip[0].lines & 0x10, 0);
 }
 
 static void test_poll_and_irr(void **state)
